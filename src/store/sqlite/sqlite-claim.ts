@@ -1,0 +1,100 @@
+/** The atomic claim of the SQLite store (runs inside `BEGIN IMMEDIATE`). */
+import type { ClaimedJob } from '../../core/job.js';
+import { newLeaseToken } from '../../core/ids.js';
+import type { ClaimRequest } from '../job-store.js';
+import { jobChange } from '../store-shared.js';
+import { rowToClaimedJob, type JobRow } from './rows.js';
+import type { SqliteContext } from './sqlite-context.js';
+
+interface Candidate {
+  seq: number;
+  priority: number;
+  run_at: number;
+}
+
+const byQueueOrder = (a: Candidate, b: Candidate): number =>
+  b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq;
+
+/** Free room per type: the caller's local room, capped by the cluster-wide limit. */
+const roomPerType = (ctx: SqliteContext, req: ClaimRequest): Map<string, number> => {
+  const room = new Map<string, number>();
+  for (const [type, localRoom] of Object.entries(req.types)) {
+    let allowed = Math.min(localRoom, req.limit);
+    const cap = req.clusterLimits?.[type];
+    if (cap !== undefined) {
+      const running = (
+        ctx.stmt(`SELECT count(*) AS n FROM jobs WHERE status = 'processing' AND job_type = ?`).get(type) as {
+          n: number;
+        }
+      ).n;
+      allowed = Math.min(allowed, cap - running);
+    }
+    if (allowed > 0) room.set(type, allowed);
+  }
+  return room;
+};
+
+const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: number, now: number): Candidate[] => {
+  const free: string[] = [];
+  const capped: [string, number][] = [];
+  for (const [type, r] of room) (r >= limit ? free.push(type) : capped.push([type, r]));
+  const rows: Candidate[] = [];
+  if (free.length) {
+    rows.push(
+      ...(ctx
+        .stmt(
+          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
+           WHERE status = 'pending' AND run_at <= ? AND job_type IN (SELECT value FROM json_each(?))
+           ORDER BY priority DESC, run_at, seq LIMIT ?`,
+        )
+        .all(now, JSON.stringify(free), limit) as Candidate[]),
+    );
+  }
+  for (const [type, r] of capped) {
+    rows.push(
+      ...(ctx
+        .stmt(
+          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim_type
+           WHERE status = 'pending' AND job_type = ? AND run_at <= ?
+           ORDER BY priority DESC, run_at, seq LIMIT ?`,
+        )
+        .all(type, now, r) as Candidate[]),
+    );
+  }
+  if (capped.length === 0 || (free.length === 0 && capped.length === 1)) return rows;
+  return rows.sort(byQueueOrder).slice(0, limit);
+};
+
+export const claimJobs = (ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] => {
+  if (req.limit <= 0) return [];
+  const now = Date.now();
+  const room = roomPerType(ctx, req);
+  if (room.size === 0) return [];
+  const candidates = pickCandidates(ctx, room, req.limit, now);
+  if (candidates.length === 0) return [];
+  const rows = ctx
+    .stmt(
+      `UPDATE jobs SET status = 'processing', lease_owner = @owner, lease_token = @token,
+         lease_expires_at = @expires, processing_started_at = @now, updated_at = @now,
+         attempts = attempts + 1, progress = NULL, version = version + 1
+       WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending'
+       RETURNING *`,
+    )
+    .all({
+      owner: req.owner,
+      token: newLeaseToken(),
+      expires: now + req.leaseMs,
+      now,
+      seqs: JSON.stringify(candidates.map((c) => c.seq)),
+    }) as JobRow[];
+  rows.sort(byQueueOrder);
+  const perBatch = new Map<string, number>();
+  const jobs = rows.map((r) => {
+    if (r.batch_id) perBatch.set(r.batch_id, (perBatch.get(r.batch_id) ?? 0) + 1);
+    const job = rowToClaimedJob(r);
+    ctx.emit({ type: 'job', change: jobChange(job) });
+    return job;
+  });
+  for (const [batchId, n] of perBatch) ctx.moveBatch(batchId, 'pending', 'processing', now, n);
+  return jobs;
+};

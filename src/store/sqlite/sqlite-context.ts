@@ -1,0 +1,106 @@
+/**
+ * Shared state of the SQLite store's modules: the connection, a prepared-statement cache,
+ * the limits, and the events collected during a transaction (published after commit).
+ */
+import type Database from 'better-sqlite3';
+import type { JobStatus } from '../../core/job.js';
+import { deriveBatchStatus } from '../../core/job.js';
+import { newEventId } from '../../core/ids.js';
+import type { OutboxKind, StoreEvent, StoreLimits } from '../job-store.js';
+import { counterOf, isBatchTerminal } from '../store-shared.js';
+import type { EventHub } from '../event-hub.js';
+import type { BatchRow } from './rows.js';
+
+export class SqliteContext {
+  private readonly cache = new Map<string, Database.Statement>();
+  /** Events of the running transaction; published by `commit`. */
+  pending: StoreEvent[] = [];
+
+  constructor(
+    readonly db: Database.Database,
+    readonly limits: StoreLimits,
+    readonly hub: EventHub,
+  ) {}
+
+  stmt(sql: string): Database.Statement {
+    let s = this.cache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` in `BEGIN IMMEDIATE` (one writer at a time, across processes), then publishes. */
+  write<T>(fn: () => T): T {
+    this.pending = [];
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } catch (err) {
+      this.pending = [];
+      throw err;
+    }
+    const events = this.pending;
+    this.pending = [];
+    if (events.length) this.hub.publishAll(events);
+    return result;
+  }
+
+  emit(event: StoreEvent): void {
+    this.pending.push(event);
+  }
+
+  insertOutbox(kind: OutboxKind, target: { job_id?: string; batch_id?: string }, snapshot: unknown, now: number): string {
+    const eventId = newEventId();
+    this.stmt(
+      `INSERT INTO outbox (event_id, target, job_id, batch_id, kind, snapshot, status, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+    ).run(
+      eventId,
+      target.job_id ?? `batch:${target.batch_id}`,
+      target.job_id ?? null,
+      target.batch_id ?? null,
+      kind,
+      snapshot === null || snapshot === undefined ? null : JSON.stringify(snapshot),
+      now,
+      now,
+    );
+    if (!this.pending.some((e) => e.type === 'outbox')) this.emit({ type: 'outbox' });
+    return eventId;
+  }
+
+  /**
+   * Moves `count` jobs of a batch from one status counter to another (either may be null:
+   * a created or deleted job), re-derives the batch status, and writes the batch's outbox
+   * record when it enters a terminal state.
+   */
+  moveBatch(batchId: string, from: JobStatus | null, to: JobStatus | null, now: number, count = 1): void {
+    const sets: string[] = [];
+    if (from) sets.push(`${counterOf(from)} = ${counterOf(from)} - @n`);
+    if (to) sets.push(`${counterOf(to)} = ${counterOf(to)} + @n`);
+    if (!from) sets.push('total_jobs = total_jobs + @n');
+    if (!to) sets.push('total_jobs = total_jobs - @n');
+    const row = this.stmt(
+      `UPDATE batches SET ${sets.join(', ')}, updated_at = @now WHERE batch_id = @id RETURNING *`,
+    ).get({ n: count, now, id: batchId }) as BatchRow | undefined;
+    if (!row) return;
+    this.settleBatch(row, now);
+  }
+
+  settleBatch(row: BatchRow, now: number): void {
+    const status = deriveBatchStatus(row);
+    if (status === row.status) return;
+    const terminal = isBatchTerminal(status);
+    this.stmt(`UPDATE batches SET status = ?, completed_at = ?, updated_at = ? WHERE batch_id = ?`).run(
+      status,
+      terminal ? now : null,
+      now,
+      row.batch_id,
+    );
+    this.emit({ type: 'batch', batch_id: row.batch_id, status });
+    if (terminal && !isBatchTerminal(row.status as JobStatus & typeof status) && row.webhook) {
+      this.insertOutbox('batch', { batch_id: row.batch_id }, { status }, now);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/** Reads of the SQLite store: lists with filters and cursors, stats. */
+import type { Batch, Job } from '../../core/job.js';
+import type { BatchFilter, JobFilter, Page, PageRequest, StoreStats } from '../job-store.js';
+import { pageLimit } from '../job-store.js';
+import { asArray, decodeCursor, encodeCursor, invalidCursor } from '../store-shared.js';
+import type { SqliteContext } from './sqlite-context.js';
+import { rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
+
+const cursorSeq = (cursor: string | null | undefined): number | null => {
+  if (!cursor) return null;
+  const parts = decodeCursor(cursor);
+  const seq = parts?.[0];
+  if (parts?.length !== 2 || parts[1] !== 's' || typeof seq !== 'number' || !Number.isInteger(seq)) {
+    throw invalidCursor();
+  }
+  return seq;
+};
+
+const visibleTo = `(user_id = @visible_to OR visibility = 'public'
+  OR EXISTS (SELECT 1 FROM json_each(access_control, '$.read_access') WHERE value = @visible_to))`;
+
+export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): Page<Job> => {
+  const limit = pageLimit(page);
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: limit + 1 };
+  const statuses = asArray(f.status);
+  if (statuses?.length) {
+    where.push(`status IN (SELECT value FROM json_each(@statuses))`);
+    params.statuses = JSON.stringify(statuses);
+  }
+  for (const key of ['job_type', 'batch_id', 'user_id', 'external_id'] as const) {
+    if (f[key] !== undefined) {
+      where.push(`${key} = @${key}`);
+      params[key] = f[key];
+    }
+  }
+  if (f.visible_to !== undefined) {
+    where.push(visibleTo);
+    params.visible_to = f.visible_to;
+  }
+  const after = cursorSeq(page?.cursor);
+  if (after !== null) {
+    where.push('seq < @after');
+    params.after = after;
+  }
+  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  const rows = ctx.stmt(sql).all(params) as JobRow[];
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(rowToJob);
+  const last = rows[limit - 1];
+  return { items, next_cursor: more && last ? encodeCursor([last.seq, 's']) : null };
+};
+
+export const listBatches = (ctx: SqliteContext, f: BatchFilter, page?: PageRequest): Page<Batch> => {
+  const limit = pageLimit(page);
+  const where: string[] = [];
+  const params: Record<string, unknown> = { limit: limit + 1 };
+  const statuses = asArray(f.status);
+  if (statuses?.length) {
+    where.push(`status IN (SELECT value FROM json_each(@statuses))`);
+    params.statuses = JSON.stringify(statuses);
+  }
+  if (f.user_id !== undefined) {
+    where.push('user_id = @user_id');
+    params.user_id = f.user_id;
+  }
+  if (f.visible_to !== undefined) {
+    where.push(visibleTo);
+    params.visible_to = f.visible_to;
+  }
+  const after = cursorSeq(page?.cursor);
+  if (after !== null) {
+    where.push('seq < @after');
+    params.after = after;
+  }
+  const sql = `SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  const rows = ctx.stmt(sql).all(params) as BatchRow[];
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(rowToBatch);
+  const last = rows[limit - 1];
+  return { items, next_cursor: more && last ? encodeCursor([last.seq, 's']) : null };
+};
+
+export const stats = (ctx: SqliteContext): StoreStats => {
+  const by = ctx
+    .stmt(`SELECT job_type, status, count(*) AS count FROM jobs GROUP BY job_type, status ORDER BY job_type, status`)
+    .all() as StoreStats['by_status'];
+  const ready = (
+    ctx.stmt(`SELECT count(*) AS n FROM jobs WHERE status = 'pending' AND run_at <= ?`).get(Date.now()) as { n: number }
+  ).n;
+  const outbox = (ctx.stmt(`SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')`).get() as { n: number }).n;
+  return { by_status: by, ready, outbox_pending: outbox };
+};
