@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, text: 'An unexpected server error; details are in the server log.' },
   STORE_ERROR: { status: 503, text: 'The database failed or is unreachable.' },
   // inputs and processing
-  DOWNLOAD_FAILED: { status: 422, text: 'A URL could not be downloaded (network error, HTTP error, timeout or size cap).' },
+  DOWNLOAD_FAILED: { status: 502, text: 'A URL could not be downloaded (network error, HTTP error, timeout or size cap).' },
   URL_NOT_FOUND: { status: 422, text: 'A URL answered 404.' },
   URL_NOT_ALLOWED: { status: 400, text: 'The URL is not http(s) or points to a private, loopback or link-local address.' },
   UNSUPPORTED_FILE: { status: 415, text: 'The file type is not supported by this job type (checked by magic bytes).' },

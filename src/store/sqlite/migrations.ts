@@ -41,8 +41,6 @@ CREATE TABLE jobs (
   version INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX jobs_claim ON jobs (priority DESC, run_at, seq) WHERE status = 'pending';
-CREATE INDEX jobs_claim_type ON jobs (job_type, priority DESC, run_at, seq) WHERE status = 'pending';
-CREATE INDEX jobs_processing_type ON jobs (job_type) WHERE status = 'processing';
 CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE status = 'processing';
 CREATE INDEX jobs_status_seq ON jobs (status, seq);
 CREATE INDEX jobs_batch_seq ON jobs (batch_id, seq) WHERE batch_id IS NOT NULL;

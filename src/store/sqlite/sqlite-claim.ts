@@ -23,7 +23,7 @@ const roomPerType = (ctx: SqliteContext, req: ClaimRequest): Map<string, number>
     const cap = req.clusterLimits?.[type];
     if (cap !== undefined) {
       const running = (
-        ctx.stmt(`SELECT count(*) AS n FROM jobs WHERE status = 'processing' AND job_type = ?`).get(type) as {
+        ctx.stmt(`SELECT count(*) AS n FROM jobs INDEXED BY jobs_lease WHERE status = 'processing' AND job_type = ?`).get(type) as {
           n: number;
         }
       ).n;
@@ -54,7 +54,7 @@ const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: nu
     rows.push(
       ...(ctx
         .stmt(
-          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim_type
+          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
            WHERE status = 'pending' AND job_type = ? AND run_at <= ?
            ORDER BY priority DESC, run_at, seq LIMIT ?`,
         )

@@ -47,6 +47,67 @@ export class SqliteContext {
     return result;
   }
 
+  private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+
+  /**
+   * Group commit: writes issued in the same tick run in ONE `BEGIN IMMEDIATE` transaction,
+   * each in its own savepoint (a failing write rolls back alone). One commit for many jobs
+   * is what makes the embedded store fast; every write stays atomic on its own.
+   */
+  enqueue<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const ops = this.queue;
+    this.queue = [];
+    if (ops.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    this.pending = [];
+    try {
+      this.stmt('BEGIN IMMEDIATE').run();
+      try {
+        for (const op of ops) {
+          const mark = this.pending.length;
+          this.stmt('SAVEPOINT op').run();
+          try {
+            outcomes.push({ ok: true, value: op.fn() });
+            this.stmt('RELEASE op').run();
+          } catch (err) {
+            this.stmt('ROLLBACK TO op').run();
+            this.stmt('RELEASE op').run();
+            this.pending.length = mark;
+            outcomes.push({ ok: false, value: err });
+          }
+        }
+        this.stmt('COMMIT').run();
+      } catch (err) {
+        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
+        throw err;
+      }
+    } catch (err) {
+      this.pending = [];
+      for (const op of ops) op.reject(err);
+      return;
+    }
+    const events = this.pending;
+    this.pending = [];
+    if (events.length) this.hub.publishAll(events);
+    ops.forEach((op, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) op.resolve(o.value);
+      else op.reject(o.value);
+    });
+  }
+
   emit(event: StoreEvent): void {
     this.pending.push(event);
   }

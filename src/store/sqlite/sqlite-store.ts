@@ -79,6 +79,7 @@ export class SqliteJobStore implements JobStore {
     db.pragma('busy_timeout = 15000');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');
+    db.pragma('wal_autocheckpoint = 4000');
     this.ctx = new SqliteContext(db, { ...DEFAULT_STORE_LIMITS, ...opts.limits }, this.hub);
   }
 
@@ -125,7 +126,7 @@ export class SqliteJobStore implements JobStore {
   async createJob(input: NewJob): Promise<{ job: Job; created: boolean }> {
     checkExternalId(input.external_id);
     const job = buildJob(input, new Date().toISOString());
-    return this.ctx.write(() => {
+    return this.ctx.enqueue(() => {
       if (job.external_id !== null) {
         const found = this.ctx.stmt(`SELECT * FROM jobs WHERE external_id = ?`).get(job.external_id) as JobRow | undefined;
         if (found) return { job: rowToJob(found), created: false };
@@ -142,7 +143,7 @@ export class SqliteJobStore implements JobStore {
     const now = new Date().toISOString();
     const jobs = inputs.map((i) => buildJob(i, now));
     if (jobs.length === 0) return [];
-    return this.ctx.write(() => {
+    return this.ctx.enqueue(() => {
       const dup = this.existingExternal(jobs.map((j) => j.external_id));
       if (dup !== null) throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
       for (const j of jobs) {
@@ -159,7 +160,7 @@ export class SqliteJobStore implements JobStore {
     const now = new Date().toISOString();
     const batch = buildBatch(input, now);
     const jobs = input.jobs.map((i) => buildJob({ ...i, user_id: i.user_id ?? input.user_id ?? null }, now, batch.batch_id));
-    return this.ctx.write(() => {
+    return this.ctx.enqueue(() => {
       const dup = this.existingExternal(jobs.map((j) => j.external_id));
       if (dup !== null) throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
       this.ctx
@@ -216,63 +217,63 @@ export class SqliteJobStore implements JobStore {
   // ------------------------------------------------------------------ worker side
 
   async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
-    return this.ctx.write(() => claimJobs(this.ctx, req));
+    return this.ctx.enqueue(() => claimJobs(this.ctx, req));
   }
 
   async extendLeases(owner: string, leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.ctx.write(() => tx.extendLeases(this.ctx, owner, leases, leaseMs));
+    return this.ctx.enqueue(() => tx.extendLeases(this.ctx, owner, leases, leaseMs));
   }
 
   async updateProgress(lease: Lease, progress: JobProgress): Promise<boolean> {
-    return this.ctx.write(() => tx.updateProgress(this.ctx, lease, progress));
+    return this.ctx.enqueue(() => tx.updateProgress(this.ctx, lease, progress));
   }
 
   async appendLog(lease: Lease, entry: LogEntry): Promise<boolean> {
-    return this.ctx.write(() => tx.appendLog(this.ctx, lease, lease.job_id, entry));
+    return this.ctx.enqueue(() => tx.appendLog(this.ctx, lease, lease.job_id, entry));
   }
 
   async setLlmInfo(lease: Lease, info: LlmInfo): Promise<boolean> {
-    return this.ctx.write(() => tx.setLlmInfo(this.ctx, lease, info));
+    return this.ctx.enqueue(() => tx.setLlmInfo(this.ctx, lease, info));
   }
 
   async complete(lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): Promise<boolean> {
-    return this.ctx.write(() => tx.complete(this.ctx, lease, results, logs));
+    return this.ctx.enqueue(() => tx.complete(this.ctx, lease, results, logs));
   }
 
   async fail(lease: Lease, error: JobError, opts?: FailOptions, logs?: LogEntry[]): Promise<boolean> {
-    return this.ctx.write(() => tx.fail(this.ctx, lease, error, opts?.retryAt, logs));
+    return this.ctx.enqueue(() => tx.fail(this.ctx, lease, error, opts?.retryAt, logs));
   }
 
   async release(lease: Lease, reason: string): Promise<boolean> {
-    return this.ctx.write(() => tx.release(this.ctx, lease, reason));
+    return this.ctx.enqueue(() => tx.release(this.ctx, lease, reason));
   }
 
   // ------------------------------------------------------------------ control
 
   async cancelJob(jobId: string, reason?: string): Promise<CancelResult> {
-    return this.ctx.write(() => tx.cancel(this.ctx, jobId, reason));
+    return this.ctx.enqueue(() => tx.cancel(this.ctx, jobId, reason));
   }
 
   async retryJob(jobId: string): Promise<RetryResult> {
-    return this.ctx.write(() => tx.retry(this.ctx, jobId));
+    return this.ctx.enqueue(() => tx.retry(this.ctx, jobId));
   }
 
   async deleteJob(jobId: string): Promise<DeleteResult> {
-    return this.ctx.write(() => tx.remove(this.ctx, jobId));
+    return this.ctx.enqueue(() => tx.remove(this.ctx, jobId));
   }
 
   async addJobLog(jobId: string, entry: LogEntry): Promise<boolean> {
-    return this.ctx.write(() => tx.appendLog(this.ctx, null, jobId, entry));
+    return this.ctx.enqueue(() => tx.appendLog(this.ctx, null, jobId, entry));
   }
 
   async reapExpiredLeases(): Promise<ReapResult> {
-    return this.ctx.write(() => tx.reap(this.ctx));
+    return this.ctx.enqueue(() => tx.reap(this.ctx));
   }
 
   async purgeFinished(olderThan: string, limit = 1000): Promise<PurgeResult> {
     const cutoff = ms(olderThan);
-    return this.ctx.write(() => {
+    return this.ctx.enqueue(() => {
       const rows = this.ctx
         .stmt(
           `SELECT job_id, parameters, results FROM jobs INDEXED BY jobs_completed
@@ -314,15 +315,15 @@ export class SqliteJobStore implements JobStore {
   // ------------------------------------------------------------------ outbox
 
   async claimOutbox(req: OutboxClaimRequest): Promise<OutboxRecord[]> {
-    return this.ctx.write(() => outbox.claimOutbox(this.ctx, req));
+    return this.ctx.enqueue(() => outbox.claimOutbox(this.ctx, req));
   }
 
   async finishOutbox(eventId: string, owner: string, finish: OutboxFinish): Promise<boolean> {
-    return this.ctx.write(() => outbox.finishOutbox(this.ctx, eventId, owner, finish));
+    return this.ctx.enqueue(() => outbox.finishOutbox(this.ctx, eventId, owner, finish));
   }
 
   async redeliver(jobId: string): Promise<OutboxRecord | null> {
-    return this.ctx.write(() => outbox.redeliver(this.ctx, jobId));
+    return this.ctx.enqueue(() => outbox.redeliver(this.ctx, jobId));
   }
 
   async listOutbox(jobId: string): Promise<OutboxRecord[]> {

@@ -1,0 +1,206 @@
+/**
+ * Every configuration key with its default. `config/config.yaml` documents the same keys;
+ * a test keeps the two in sync. Types of the defaults define what a value may be.
+ */
+
+export interface ApiKeyEntry {
+  /** The secret clients send (`Authorization: Bearer <key>` or `X-Secretary-Api-Key`). */
+  key: string;
+  /** Jobs created with this key belong to this user; it sees only its own jobs. */
+  user_id?: string | null;
+  /** An admin key sees and manages every job. Default true when `user_id` is absent. */
+  admin?: boolean;
+}
+
+export interface SecretaryConfig {
+  server: {
+    /** Default 127.0.0.1. Binding elsewhere requires an API key. */
+    host: string;
+    /** Default 5001 (the original's port). */
+    port: number;
+    /** Absolute base URL used in webhook payloads (e.g. `https://secretary.example.org`); null: relative URLs. */
+    public_base_url: string | null;
+    /** JSON body limit in MB. Default 10. */
+    body_limit_mb: number;
+    /** Upload limit in MB (multipart). Default 100 (the original's MAX_UPLOAD_SIZE_MB). */
+    upload_limit_mb: number;
+    /** Answer with the job result when it finishes within this many ms (`wait_ms` cap). Default 600000. */
+    max_wait_ms: number;
+    /** SSE heartbeat interval in seconds. Default 15. */
+    sse_heartbeat_sec: number;
+  };
+  auth: {
+    /** Keys; `SECRETARY_SERVICE_API_KEY` adds one admin key. Empty: loopback-only, no auth. */
+    api_keys: ApiKeyEntry[];
+  };
+  store: {
+    /** `sqlite:<path>` (default `sqlite:data/secretary.db` under home), `postgres://…`, `mongodb://…`. */
+    url: string;
+    /** SQLite `synchronous`: `normal` (default, crash-safe in WAL) or `full` (power-loss-safe). */
+    sqlite_synchronous: 'normal' | 'full';
+    /** PostgreSQL: a direct (non-pooled) URL for LISTEN, when `url` goes through a pooler. */
+    listen_url: string | null;
+    /** Log entries kept per job. Default 500. */
+    max_log_entries: number;
+  };
+  paths: {
+    /** Directory holding `data/` and `cache/`. Default: the working directory (`SECRETARY_HOME`). */
+    home: string;
+    /** Cache root (uploads, PDF work dirs, archives). Default `<home>/cache`. */
+    cache_dir: string;
+    /** Local roots from which `file_path`/`filename` parameters may read. Default: the cache root. */
+    allowed_input_roots: string[];
+  };
+  generic_worker: {
+    /** Run a worker in this process. Default true. */
+    active: boolean;
+    /** Jobs running at once in this process. Default 3 (the original's). */
+    max_concurrent: number;
+    /** Fallback polling interval; pickup is push-driven where the store can. Default 2. */
+    poll_interval_sec: number;
+    /** Per-type limit in this process, e.g. `{pdf: 2}`. */
+    max_concurrent_per_type: Record<string, number>;
+    /** Per-type limit across all workers of the store, e.g. `{mistral_ocr: 2}`. */
+    cluster_max_concurrent_per_type: Record<string, number>;
+    /** Lease length in seconds; renewed every `heartbeat_sec`. Default 30. */
+    lease_sec: number;
+    /** Default 10. */
+    heartbeat_sec: number;
+    /** How often expired leases are reaped. Default 10. */
+    reaper_interval_sec: number;
+    /** Graceful shutdown: wait this long for running jobs, then hand them back. Default 25. */
+    shutdown_grace_sec: number;
+    /** Default handler time limit in seconds. Default 3600. */
+    timeout_sec: number;
+    /** Per-type time limits, e.g. `{pdf: 1800}`. */
+    timeout_sec_per_type: Record<string, number>;
+    /** Attempts per job (first run included). Default 3. */
+    max_attempts: number;
+    /** Exponential backoff: base * 2^(attempt-1), with jitter, capped. Defaults 2 s and 600 s. */
+    backoff_base_sec: number;
+    backoff_max_sec: number;
+  };
+  retention: {
+    /** Finished jobs (and their uploads/work dirs) older than this are removed. 0 disables. Default 30. */
+    days: number;
+    /** Default 60. */
+    interval_min: number;
+  };
+  webhooks: {
+    /** Per-callback timeout in seconds (the real client holds `completed` open for minutes). Default 600. */
+    timeout_sec: number;
+    /** Callbacks sent at once across all jobs. Default 16. */
+    concurrency: number;
+    /** Retries when a callback could not be delivered at all. Default 8. */
+    max_retries: number;
+    /** Progress callbacks at most every this many ms per job. Default 1000. */
+    progress_interval_ms: number;
+    /** HMAC-SHA256 secret for `X-Secretary-Signature`; null: no signature. */
+    signing_secret: string | null;
+  };
+  security: {
+    /** Allow webhooks and downloads to private, loopback and link-local addresses. Default false. */
+    allow_private_urls: boolean;
+    /** Hosts or CIDRs allowed even though private (e.g. `10.0.0.0/8`, `cks.internal`). */
+    url_allowlist: string[];
+  };
+  processors: {
+    pdf: { max_pages: number; max_file_size_mb: number; download_timeout_sec: number };
+    imageocr: { max_file_size_mb: number; max_side_px: number };
+    /** CPU worker threads for rendering/OCR. 0: one per core. */
+    cpu_threads: number;
+  };
+  llm: {
+    /** OpenAI-compatible base URL (OpenAI, OpenRouter, Ollama, vLLM). null: not configured. */
+    base_url: string | null;
+    api_key: string | null;
+    model: string;
+    vision_model: string;
+    transcription_model: string;
+  };
+  mistral: {
+    api_key: string | null;
+    base_url: string;
+    model: string;
+  };
+  log: {
+    /** pino level. Default info. */
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+export const DEFAULT_CONFIG = {
+  server: {
+    host: '127.0.0.1',
+    port: 5001,
+    public_base_url: null,
+    body_limit_mb: 10,
+    upload_limit_mb: 100,
+    max_wait_ms: 600_000,
+    sse_heartbeat_sec: 15,
+  },
+  auth: { api_keys: [] },
+  store: { url: '', sqlite_synchronous: 'normal', listen_url: null, max_log_entries: 500 },
+  paths: { home: '', cache_dir: '', allowed_input_roots: [] },
+  generic_worker: {
+    active: true,
+    max_concurrent: 3,
+    poll_interval_sec: 2,
+    max_concurrent_per_type: {},
+    cluster_max_concurrent_per_type: {},
+    lease_sec: 30,
+    heartbeat_sec: 10,
+    reaper_interval_sec: 10,
+    shutdown_grace_sec: 25,
+    timeout_sec: 3600,
+    timeout_sec_per_type: {},
+    max_attempts: 3,
+    backoff_base_sec: 2,
+    backoff_max_sec: 600,
+  },
+  retention: { days: 30, interval_min: 60 },
+  webhooks: {
+    timeout_sec: 600,
+    concurrency: 16,
+    max_retries: 8,
+    progress_interval_ms: 1000,
+    signing_secret: null,
+  },
+  security: { allow_private_urls: false, url_allowlist: [] },
+  processors: {
+    pdf: { max_pages: 500, max_file_size_mb: 150, download_timeout_sec: 120 },
+    imageocr: { max_file_size_mb: 10, max_side_px: 4096 },
+    cpu_threads: 0,
+  },
+  llm: {
+    base_url: null,
+    api_key: null,
+    model: 'gpt-4o-mini',
+    vision_model: 'gpt-4o',
+    transcription_model: 'whisper-1',
+  },
+  mistral: { api_key: null, base_url: 'https://api.mistral.ai/v1', model: 'mistral-ocr-latest' },
+  log: { level: 'info' },
+} satisfies SecretaryConfig;
+
+/** Keys whose value is a free-form map (any key allowed, values typed by `MAP_VALUE`). */
+export const MAP_KEYS: Record<string, 'number'> = {
+  'generic_worker.max_concurrent_per_type': 'number',
+  'generic_worker.cluster_max_concurrent_per_type': 'number',
+  'generic_worker.timeout_sec_per_type': 'number',
+};
+
+/** Keys whose value may be null or a string. */
+export const NULLABLE_STRING_KEYS = new Set([
+  'server.public_base_url',
+  'store.listen_url',
+  'webhooks.signing_secret',
+  'llm.base_url',
+  'llm.api_key',
+  'mistral.api_key',
+]);
+
+export const ENUM_KEYS: Record<string, readonly string[]> = {
+  'store.sqlite_synchronous': ['normal', 'full'],
+  'log.level': ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+};

@@ -1,0 +1,287 @@
+/**
+ * PDF extraction: native text, Tesseract OCR, page images, previews, embedded images and
+ * archives for one PDF. Pure processing: file in, files + a plain result out.
+ *
+ * All MuPDF and sharp work runs on the CPU pool, OCR on the Tesseract pool; the main thread
+ * only schedules, writes text files and streams archives, so the event loop stays free.
+ */
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SecretaryError } from '../../core/errors.js';
+import { abortError, mapLimited, throwIfAborted } from '../abort.js';
+import { sniffFile } from '../file-type.js';
+import { getOcrPool } from '../ocr/tesseract-pool.js';
+import type { TesseractPool } from '../ocr/tesseract-pool.js';
+import { createStagedDir, pad3 } from '../work-dir.js';
+import { getCpuPool } from '../../worker/cpu-pool.js';
+import type { CpuPool } from '../../worker/cpu-pool.js';
+import { composePageText, planMethod } from './method-plan.js';
+import type { MethodPlan } from './method-plan.js';
+import type { PdfDocumentInfo, PdfPageOutput, PdfPagesTask } from './page-tasks-types.js';
+import { runInspectPdf, runPdfPages } from './pdf-tasks.js';
+import { writeArchives } from './pdf-archives.js';
+import { cleanPageText, joinPages } from './text.js';
+import type { ExtractPdfOptions, PdfFiles, PdfMetadata, PdfResult, ProgressCallback } from './types.js';
+
+/** Sizes and qualities of the original (reference §7.7). */
+export const PDF_IMAGE_SPECS = {
+  main: { maxSide: 1280, quality: 80 },
+  preview: { maxSide: 360, quality: 80 },
+  highRes: { dpi: 200, quality: 85 },
+  vision: { dpi: 300, maxSide: 2048, quality: 85 },
+} as const;
+
+export const DEFAULT_MAX_PAGES = 500;
+
+/** Pools can be injected (tests, benchmarks); by default the process-wide ones are used. */
+export interface PdfProcessorDeps {
+  cpuPool?: CpuPool;
+  ocrPool?: TesseractPool;
+}
+
+interface PageTexts {
+  native: string | null;
+  ocr: string | null;
+  llm: string | null;
+}
+
+const safeProgress = (cb: ProgressCallback | undefined): ProgressCallback => (step, percent, message) => {
+  try {
+    cb?.(step, percent, message);
+  } catch {
+    // a failing progress listener must not fail the extraction
+  }
+};
+
+/** Checks the input and reads the document's page count and metadata. */
+const openPdf = async (filePath: string, pool: CpuPool, signal?: AbortSignal): Promise<PdfDocumentInfo> => {
+  let size: number;
+  try {
+    const st = await stat(filePath);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch {
+    throw new SecretaryError('FILE_NOT_FOUND', `file not found: ${path.basename(filePath)}`);
+  }
+  if (size === 0) throw new SecretaryError('CORRUPT_FILE', 'the file is empty');
+  const kind = await sniffFile(filePath);
+  if (kind !== 'pdf') {
+    throw new SecretaryError('UNSUPPORTED_FILE', `not a PDF (the content is ${kind})`, { detected: kind });
+  }
+  throwIfAborted(signal);
+  const inspected = await runInspectPdf({ filePath }, signal, pool);
+  if (inspected.status === 'encrypted') throw new SecretaryError('ENCRYPTED_FILE', inspected.message);
+  if (inspected.status === 'corrupt') {
+    throw new SecretaryError('CORRUPT_FILE', `the PDF cannot be read: ${inspected.message}`);
+  }
+  if (inspected.info.page_count < 1) {
+    throw new SecretaryError('CORRUPT_FILE', 'the PDF has no pages', { reason: 'no_pages' });
+  }
+  return inspected.info;
+};
+
+const clampRange = (
+  pageCount: number,
+  start: number | null | undefined,
+  end: number | null | undefined,
+): [number, number] => {
+  const clamp = (n: number): number => Math.min(pageCount, Math.max(1, Math.floor(n)));
+  const first = clamp(start ?? 1);
+  const last = clamp(end ?? pageCount);
+  if (first > last) {
+    throw new SecretaryError('INVALID_PARAMETERS', `page_start ${first} is after page_end ${last}`, {
+      page_start: start ?? null,
+      page_end: end ?? null,
+      page_count: pageCount,
+    });
+  }
+  return [first, last];
+};
+
+const chunk = <T>(items: readonly T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+const stripFences = (md: string): string =>
+  md.replace(/^\s*```(?:markdown|md)?\s*\n/i, '').replace(/\n```\s*$/, '').trim();
+
+export const extractPdf = async (opts: ExtractPdfOptions, deps: PdfProcessorDeps = {}): Promise<PdfResult> => {
+  const { signal } = opts;
+  const plan: MethodPlan = planMethod(opts.method, opts.llm !== undefined);
+  const progress = safeProgress(opts.onProgress);
+  const cpuPool = deps.cpuPool ?? getCpuPool();
+  throwIfAborted(signal);
+
+  const info = await openPdf(opts.filePath, cpuPool, signal);
+  const [first, last] = clampRange(info.page_count, opts.pageStart, opts.pageEnd);
+  const total = last - first + 1;
+  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  if (total > maxPages) {
+    throw new SecretaryError('TOO_MANY_PAGES', `the PDF has ${total} pages to process; the limit is ${maxPages}`, {
+      pages: total,
+      page_count: info.page_count,
+      max_pages: maxPages,
+    });
+  }
+
+  const includeImages = opts.includeImages ?? false;
+  const wantPreview = plan.preview || (opts.includePreviews ?? false);
+  const ocrPool = plan.ocr ? (deps.ocrPool ?? getOcrPool()) : null;
+  const ocrDpi = opts.ocrDpi ?? 300;
+  const staged = await createStagedDir(opts.workDir);
+  try {
+    const baseTask: Omit<PdfPagesTask, 'pages'> = {
+      filePath: opts.filePath,
+      outDir: staged.tempDir,
+      text: plan.native,
+      // The main image is rendered only when it is an artefact someone asked for (OCR jobs
+      // keep it as the page picture, like the original), not for plain native text.
+      main: includeImages || plan.ocr ? PDF_IMAGE_SPECS.main : null,
+      preview: wantPreview ? PDF_IMAGE_SPECS.preview : null,
+      highRes: opts.includeHighRes ? PDF_IMAGE_SPECS.highRes : null,
+      embeddedImages: includeImages,
+      ocrDpi: plan.ocr ? ocrDpi : null,
+      vision: plan.llm ? PDF_IMAGE_SPECS.vision : null,
+    };
+    const renders = baseTask.main ?? baseTask.preview ?? baseTask.highRes ?? baseTask.ocrDpi ?? baseTask.vision;
+    const pages = Array.from({ length: total }, (_, i) => first + i);
+    // Text-only work is cheap per page: batch pages to save messaging; renders go one by one.
+    const perTask = renders ? 1 : Math.max(1, Math.min(16, Math.ceil(total / (cpuPool.threads * 4))));
+    const lanes = cpuPool.threads + (ocrPool ? ocrPool.size : 1);
+
+    const outputs = new Map<number, { out: PdfPageOutput; texts: PageTexts }>();
+    let done = 0;
+    progress(`processing_pages:0/${total}`, 10, `Seite 0 von ${total}`);
+
+    await mapLimited(
+      chunk(pages, perTask),
+      lanes,
+      async (group) => {
+        const results = await runPdfPages({ ...baseTask, pages: group }, signal, cpuPool);
+        for (const out of results) {
+          if (out.error !== null) {
+            throw new SecretaryError('CORRUPT_FILE', `page ${out.page} cannot be read: ${out.error}`, {
+              page: out.page,
+            });
+          }
+          const texts: PageTexts = { native: out.text === null ? null : cleanPageText(out.text), ocr: null, llm: null };
+          if (ocrPool && out.ocrImage) {
+            const r = await ocrPool.recognize({ image: out.ocrImage, dpi: ocrDpi, ...(signal ? { signal } : {}) });
+            texts.ocr = cleanPageText(r.text);
+          }
+          if (opts.llm && out.visionImage) {
+            const r = await opts.llm.pageToMarkdown({
+              image: out.visionImage,
+              mimeType: 'image/jpeg',
+              page: out.page,
+              signal: signal ?? new AbortController().signal,
+            });
+            texts.llm = stripFences(r.markdown);
+          }
+          out.ocrImage = null;
+          out.visionImage = null;
+          outputs.set(out.page, { out, texts });
+          done++;
+          progress(`processing_pages:${done}/${total}`, 10 + Math.floor((80 * done) / total), `Seite ${done} von ${total}`);
+        }
+      },
+      signal,
+    );
+    throwIfAborted(signal);
+
+    progress('postprocessing', 90, 'Dateien werden geschrieben');
+    const files: PdfFiles = {
+      page_texts: [],
+      ocr_texts: [],
+      images: [],
+      previews: [],
+      high_res: [],
+      embedded_images: [],
+      archives: {},
+    };
+    const textContents: Array<{ page: number; content: string }> = [];
+    const ocrPages: Array<{ page: number; content: string }> = [];
+    const textWrites: Promise<void>[] = [];
+    const put = (name: string, content: string): void => {
+      textWrites.push(writeFile(path.join(staged.tempDir, name), content, 'utf8'));
+    };
+    for (const pageNo of pages) {
+      const entry = outputs.get(pageNo);
+      if (!entry) continue;
+      const { out, texts } = entry;
+      const n = pad3(pageNo);
+      const content = composePageText(plan, texts);
+      if (content !== null) textContents.push({ page: pageNo, content });
+      // page_###.txt holds the primary text (native, else LLM, else OCR); OCR next to another
+      // text source goes to its own ocr_page_###.txt instead of overwriting it.
+      const source = texts.native !== null ? 'native' : texts.llm !== null ? 'llm' : 'ocr';
+      const primary = texts[source];
+      if (primary !== null) {
+        put(`page_${n}.txt`, primary);
+        files.page_texts.push(`page_${n}.txt`);
+      }
+      if (texts.ocr !== null) {
+        ocrPages.push({ page: pageNo, content: texts.ocr });
+        if (source !== 'ocr') {
+          put(`ocr_page_${n}.txt`, texts.ocr);
+          files.ocr_texts.push(`ocr_page_${n}.txt`);
+        }
+      }
+      if (texts.llm !== null && source !== 'llm') {
+        put(`llm_page_${n}.txt`, texts.llm);
+      }
+      if (out.main) files.images.push(out.main);
+      if (out.preview) files.previews.push(out.preview);
+      if (out.highRes) files.high_res.push(out.highRes);
+      files.embedded_images.push(...out.embedded);
+    }
+    await Promise.all(textWrites);
+    progress('postprocessing', 93, 'Archive werden erstellt');
+    files.archives = await writeArchives({
+      dir: staged.tempDir,
+      files,
+      previewsZip: files.previews.length > 0,
+      pagesZip: (opts.includeHighRes ?? false) || (opts.includePreviews ?? false),
+      imagesZip: includeImages,
+      stem: path.parse(opts.originalName ?? opts.filePath).name,
+      ...(signal ? { signal } : {}),
+    });
+    throwIfAborted(signal);
+    await staged.commit();
+    progress('postprocessing', 98, 'Fertig');
+
+    const metadata: PdfMetadata = {
+      title: info.title,
+      author: info.author,
+      subject: info.subject,
+      keywords: info.keywords,
+      creator: info.creator,
+      producer: info.producer,
+      creation_date: info.creation_date,
+      mod_date: info.mod_date,
+      format: 'pdf',
+      pdf_version: info.version,
+      encrypted: info.encrypted,
+      page_count: info.page_count,
+    };
+    const hasText = plan.native || plan.ocr || plan.llm;
+    return {
+      page_count: info.page_count,
+      pages_processed: total,
+      page_start: first,
+      page_end: last,
+      text_contents: textContents,
+      extracted_text: hasText ? joinPages(textContents) : null,
+      ocr_text: plan.ocr ? joinPages(ocrPages) : null,
+      files,
+      metadata,
+      method: opts.method,
+    };
+  } catch (err) {
+    await staged.discard();
+    if (signal?.aborted) throw abortError(signal);
+    throw err;
+  }
+};

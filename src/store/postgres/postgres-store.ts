@@ -1,0 +1,367 @@
+/**
+ * The PostgreSQL store: several processes and hosts share one database. Claims use
+ * `FOR UPDATE SKIP LOCKED`; every transition (job row, batch counters, outbox record, NOTIFY) is
+ * one statement, so one round trip and one transaction. Events are published in-process right
+ * after commit and reach other processes through LISTEN/NOTIFY (`crossProcessEvents`).
+ *
+ * See docs/postgres.md for the schema, the claim, NOTIFY and pooler notes.
+ */
+import type { Batch, ClaimedJob, Job, JobError, JobProgress, LlmInfo, LogEntry, NewBatch, NewJob } from '../../core/job.js';
+import { SecretaryError } from '../../core/errors.js';
+import { EventHub } from '../event-hub.js';
+import {
+  DEFAULT_STORE_LIMITS,
+  pageLimit,
+  type BatchFilter,
+  type CancelResult,
+  type ClaimRequest,
+  type DeleteResult,
+  type DeliveryAttempt,
+  type FailOptions,
+  type JobFilter,
+  type JobStore,
+  type Lease,
+  type OutboxClaimRequest,
+  type OutboxFinish,
+  type OutboxRecord,
+  type Page,
+  type PageRequest,
+  type PurgeResult,
+  type ReapResult,
+  type RetryResult,
+  type StoreCapabilities,
+  type StoreLimits,
+  type StoreListener,
+  type StoreStats,
+} from '../job-store.js';
+import { buildBatch, buildJob, checkExternalId, encodeCursor } from '../store-shared.js';
+import { NotificationListener } from './listener.js';
+import { runMigrations } from './migrations.js';
+import { decodeNotification } from './notifications.js';
+import { claimJobs } from './pg-claim.js';
+import { PgContext } from './pg-context.js';
+import { mapPgError } from './pg-errors.js';
+import { pgNames } from './pg-names.js';
+import * as outbox from './pg-outbox.js';
+import * as tx from './pg-transitions.js';
+import { jobInsertValue, rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
+import type { BatchChanges } from './sql/batch.js';
+import { listBatchesQuery, listJobsQuery } from './sql/lists.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:pass@host:5432/db`. */
+  url: string;
+  /** Schema holding the tables (created by `init`). Default `public`. */
+  schema?: string;
+  limits?: Partial<StoreLimits>;
+  /** Connections in the pool. Default 10. */
+  poolSize?: number;
+  /** Direct URL for the LISTEN connection when `url` goes through a transaction-mode pooler. Default `url`. */
+  listenUrl?: string;
+  /** Named prepared statements (parse and plan once per connection). Default true; turn off
+   *  for poolers that do not support them (PgBouncer before 1.21 in transaction mode). */
+  preparedStatements?: boolean;
+  /** Receive connection problems of the LISTEN connection (the store never logs). */
+  onListenerError?: (err: Error) => void;
+}
+
+type InsertedRow = JobRow & { batch_changes: BatchChanges };
+
+export class PostgresJobStore implements JobStore {
+  readonly name = 'postgres';
+  readonly capabilities: StoreCapabilities = Object.freeze({
+    crossProcessEvents: true,
+    skipLocked: true,
+    transactions: true,
+    multiProcess: true,
+  });
+  private readonly hub = new EventHub();
+  private readonly ctx: PgContext;
+  private readonly listener: NotificationListener;
+  private closed = false;
+
+  constructor(private readonly opts: PostgresStoreOptions) {
+    const names = pgNames(opts.schema ?? 'public');
+    this.ctx = new PgContext({
+      url: opts.url,
+      poolSize: opts.poolSize ?? 10,
+      names,
+      limits: { ...DEFAULT_STORE_LIMITS, ...opts.limits },
+      hub: this.hub,
+      preparedStatements: opts.preparedStatements ?? true,
+    });
+    this.listener = new NotificationListener({
+      url: opts.listenUrl ?? opts.url,
+      channel: names.channel,
+      applicationName: 'secretary-listener',
+      onNotification: (payload) => this.ctx.publish(decodeNotification(payload, names.origin)),
+      onError: opts.onListenerError,
+    });
+  }
+
+  /** Applies migrations, then starts listening (a failing LISTEN retries in the background). */
+  async init(): Promise<void> {
+    let client;
+    try {
+      client = await this.ctx.pool.connect();
+    } catch (err) {
+      throw mapPgError(err);
+    }
+    try {
+      await runMigrations(client, this.ctx.names.schema);
+    } finally {
+      client.release();
+    }
+    await this.listener.start();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.stop();
+    await this.ctx.end();
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    return this.hub.subscribe(listener);
+  }
+
+  /** Whether the LISTEN connection is up (cross-process events flow). */
+  get listening(): boolean {
+    return this.listener.connected;
+  }
+
+  /** Backend pid of the LISTEN connection, or null. */
+  get listenerPid(): number | null {
+    return this.listener.pid;
+  }
+
+  // ------------------------------------------------------------------ create and read
+
+  private async insertJobs(
+    stmt: 'insertJob' | 'insertJobs' | 'insertBatchJobs',
+    jobs: Job[],
+    inputs: NewJob[],
+  ): Promise<Job[]> {
+    const payload = JSON.stringify(jobs.map((j, i) => jobInsertValue(j, inputs[i]?.run_at ?? null)));
+    const rows = await this.ctx.rows<InsertedRow>(this.ctx.sql[stmt], [payload]);
+    this.ctx.publishChanges(rows, rows[0]?.batch_changes);
+    return rows.map(rowToJob);
+  }
+
+  async createJob(input: NewJob): Promise<{ job: Job; created: boolean }> {
+    checkExternalId(input.external_id);
+    const job = buildJob(input, new Date().toISOString());
+    for (let tries = 0; tries < 5; tries += 1) {
+      const [created] = await this.insertJobs('insertJob', [job], [input]);
+      if (created) return { job: created, created: true };
+      // The external_id exists: return that job (unless it was deleted meanwhile: insert again).
+      const existing = await this.getJobByExternalId(job.external_id ?? '');
+      if (existing) return { job: existing, created: false };
+    }
+    throw new SecretaryError('STORE_ERROR', 'createJob: external_id kept changing under concurrent deletes');
+  }
+
+  private static checkDuplicates(jobs: Job[]): void {
+    const seen = new Set<string>();
+    for (const j of jobs) {
+      if (j.external_id === null) continue;
+      if (seen.has(j.external_id)) {
+        throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id repeats in the call: ${j.external_id}`);
+      }
+      seen.add(j.external_id);
+    }
+  }
+
+  async createJobs(inputs: NewJob[]): Promise<Job[]> {
+    inputs.forEach((i) => checkExternalId(i.external_id));
+    const now = new Date().toISOString();
+    const jobs = inputs.map((i) => buildJob(i, now));
+    if (jobs.length === 0) return [];
+    PostgresJobStore.checkDuplicates(jobs);
+    return this.insertJobs('insertJobs', jobs, inputs);
+  }
+
+  async createBatch(input: NewBatch): Promise<{ batch: Batch; jobs: Job[] }> {
+    input.jobs.forEach((i) => checkExternalId(i.external_id));
+    const now = new Date().toISOString();
+    const batch = buildBatch(input, now);
+    const inputs = input.jobs.map((i) => ({ ...i, user_id: i.user_id ?? input.user_id ?? null }));
+    const jobs = inputs.map((i) => buildJob(i, now, batch.batch_id));
+    PostgresJobStore.checkDuplicates(jobs);
+    const { sql } = this.ctx;
+    const { batchRow, jobRows } = await this.ctx.tx(async (c) => {
+      const [b] = await this.ctx.rows<BatchRow & { outboxed: boolean }>(
+        sql.insertBatch,
+        [
+          batch.batch_id,
+          batch.batch_name,
+          batch.status,
+          batch.total_jobs,
+          batch.user_id,
+          JSON.stringify(batch.access_control),
+          batch.webhook ? JSON.stringify(batch.webhook) : null,
+        ],
+        c,
+      );
+      if (!b) throw new SecretaryError('STORE_ERROR', 'createBatch: the batch insert returned nothing');
+      const payload = JSON.stringify(jobs.map((j, i) => jobInsertValue(j, inputs[i]?.run_at ?? null)));
+      const rows = jobs.length ? await this.ctx.rows<InsertedRow>(sql.insertBatchJobs, [payload], c) : [];
+      return { batchRow: b, jobRows: rows };
+    });
+    this.ctx.publishChanges(jobRows, [[batchRow.batch_id, batchRow.status, batchRow.outboxed]]);
+    return { batch: rowToBatch(batchRow), jobs: jobRows.map(rowToJob) };
+  }
+
+  async getJob(jobId: string): Promise<Job | null> {
+    const [row] = await this.ctx.rows<JobRow>(this.ctx.sql.getJob, [jobId]);
+    return row ? rowToJob(row) : null;
+  }
+
+  async getJobByExternalId(externalId: string): Promise<Job | null> {
+    const [row] = await this.ctx.rows<JobRow>(this.ctx.sql.getJobByExternalId, [externalId]);
+    return row ? rowToJob(row) : null;
+  }
+
+  async getJobVersion(jobId: string): Promise<number | null> {
+    const [row] = await this.ctx.rows<{ version: number }>(this.ctx.sql.getJobVersion, [jobId]);
+    return row ? row.version : null;
+  }
+
+  async listJobs(filter: JobFilter, page?: PageRequest): Promise<Page<Job>> {
+    const limit = pageLimit(page);
+    const rows = await this.ctx.rows<JobRow>(listJobsQuery(this.ctx.names, filter, page?.cursor, limit), []);
+    return toPage(rows, limit, rowToJob);
+  }
+
+  async getBatch(batchId: string): Promise<Batch | null> {
+    const [row] = await this.ctx.rows<BatchRow>(this.ctx.sql.getBatch, [batchId]);
+    return row ? rowToBatch(row) : null;
+  }
+
+  async listBatches(filter: BatchFilter, page?: PageRequest): Promise<Page<Batch>> {
+    const limit = pageLimit(page);
+    const rows = await this.ctx.rows<BatchRow>(listBatchesQuery(this.ctx.names, filter, page?.cursor, limit), []);
+    return toPage(rows, limit, rowToBatch);
+  }
+
+  // ------------------------------------------------------------------ worker side
+
+  async claim(req: ClaimRequest): Promise<ClaimedJob[]> {
+    return claimJobs(this.ctx, req);
+  }
+
+  async extendLeases(owner: string, leases: Lease[], leaseMs: number): Promise<string[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.ctx.rows<{ job_id: string }>(this.ctx.sql.extendLeases, [
+      leases.map((l) => l.job_id),
+      leases.map((l) => l.lease_token),
+      owner,
+      Math.max(0, Math.round(leaseMs)),
+    ]);
+    const renewed = new Set(rows.map((r) => r.job_id));
+    return leases.filter((l) => !renewed.has(l.job_id)).map((l) => l.job_id);
+  }
+
+  async updateProgress(lease: Lease, progress: JobProgress): Promise<boolean> {
+    return tx.updateProgress(this.ctx, lease, progress);
+  }
+
+  async appendLog(lease: Lease, entry: LogEntry): Promise<boolean> {
+    return tx.appendLog(this.ctx, lease, lease.job_id, entry);
+  }
+
+  async setLlmInfo(lease: Lease, info: LlmInfo): Promise<boolean> {
+    return tx.setLlmInfo(this.ctx, lease, info);
+  }
+
+  async complete(lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): Promise<boolean> {
+    return tx.complete(this.ctx, lease, results, logs);
+  }
+
+  async fail(lease: Lease, error: JobError, opts?: FailOptions, logs?: LogEntry[]): Promise<boolean> {
+    return tx.fail(this.ctx, lease, error, opts?.retryAt, logs);
+  }
+
+  async release(lease: Lease, reason: string): Promise<boolean> {
+    return tx.release(this.ctx, lease, reason);
+  }
+
+  // ------------------------------------------------------------------ control
+
+  async cancelJob(jobId: string, reason?: string): Promise<CancelResult> {
+    return tx.cancel(this.ctx, jobId, reason);
+  }
+
+  async retryJob(jobId: string): Promise<RetryResult> {
+    return tx.retry(this.ctx, jobId);
+  }
+
+  async deleteJob(jobId: string): Promise<DeleteResult> {
+    return tx.remove(this.ctx, jobId);
+  }
+
+  async addJobLog(jobId: string, entry: LogEntry): Promise<boolean> {
+    return tx.appendLog(this.ctx, null, jobId, entry);
+  }
+
+  async reapExpiredLeases(): Promise<ReapResult> {
+    return tx.reap(this.ctx);
+  }
+
+  async purgeFinished(olderThan: string, limit = 1000): Promise<PurgeResult> {
+    const at = Date.parse(olderThan);
+    if (Number.isNaN(at)) {
+      throw new SecretaryError('INVALID_PARAMETERS', `olderThan is not an instant: ${olderThan}`);
+    }
+    const cutoff = new Date(at).toISOString();
+    const jobs = await this.ctx.rows<{
+      job_id: string;
+      parameters: Record<string, unknown>;
+      results: Record<string, unknown> | null;
+      outbox: number;
+    }>(this.ctx.sql.purgeJobs, [cutoff, Math.max(1, Math.floor(limit))]);
+    const [rest] = await this.ctx.rows<{ batches: number; outbox: number }>(this.ctx.sql.purgeRest, [cutoff]);
+    return {
+      jobs: jobs.map((j) => ({ job_id: j.job_id, parameters: j.parameters, results: j.results })),
+      batches: rest?.batches ?? 0,
+      outbox: (jobs[0]?.outbox ?? 0) + (rest?.outbox ?? 0),
+    };
+  }
+
+  async stats(): Promise<StoreStats> {
+    const [row] = await this.ctx.rows<StoreStats>(this.ctx.sql.stats, []);
+    return row ?? { by_status: [], ready: 0, outbox_pending: 0 };
+  }
+
+  // ------------------------------------------------------------------ outbox
+
+  async claimOutbox(req: OutboxClaimRequest): Promise<OutboxRecord[]> {
+    return outbox.claimOutbox(this.ctx, req);
+  }
+
+  async finishOutbox(eventId: string, owner: string, finish: OutboxFinish): Promise<boolean> {
+    return outbox.finishOutbox(this.ctx, eventId, owner, finish);
+  }
+
+  async redeliver(jobId: string): Promise<OutboxRecord | null> {
+    return outbox.redeliver(this.ctx, jobId);
+  }
+
+  async listOutbox(jobId: string): Promise<OutboxRecord[]> {
+    return outbox.listOutbox(this.ctx, jobId);
+  }
+
+  async getDeliveries(jobId: string): Promise<DeliveryAttempt[]> {
+    return outbox.getDeliveries(this.ctx, jobId);
+  }
+}
+
+const toPage = <R extends { seq: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> => {
+  const more = rows.length > limit;
+  const last = rows[limit - 1];
+  return {
+    items: (more ? rows.slice(0, limit) : rows).map(map),
+    next_cursor: more && last ? encodeCursor([Number(last.seq), 's']) : null,
+  };
+};

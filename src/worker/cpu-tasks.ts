@@ -1,0 +1,24 @@
+/**
+ * Entry file of the CPU pool's worker threads (see `cpu-pool.ts`): the registry of tasks the
+ * pool can run by name. Keep this file a plain list; the work lives in the processors.
+ */
+import { inspectPdf, processPdfPages } from '../processors/pdf/page-tasks.js';
+
+const TASKS = {
+  inspectPdf,
+  processPdfPages,
+} as const satisfies Record<string, (task: never) => unknown>;
+
+export type CpuTaskName = keyof typeof TASKS;
+
+export interface CpuTaskMessage {
+  name: string;
+  task: unknown;
+}
+
+/** The one function piscina calls; it dispatches to the task named in the message. */
+export const runCpuTask = async (message: CpuTaskMessage): Promise<unknown> => {
+  const fn = (TASKS as Record<string, (task: unknown) => unknown>)[message.name];
+  if (!fn) throw new Error(`unknown CPU task: ${message.name}`);
+  return fn(message.task);
+};

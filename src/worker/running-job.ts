@@ -1,0 +1,137 @@
+/**
+ * One claimed job while it runs: its lease, abort controller and the handler context. All of
+ * the job's store writes go through one ordered chain, and each is fenced by the lease; the
+ * first write that finds the lease gone aborts the handler.
+ */
+import { addLlmRequest, type ClaimedJob, type JobProgress, type LlmInfo, type LogEntry, type LogLevel } from '../core/job.js';
+import type { JobStore, Lease } from '../store/job-store.js';
+import { JobAbort } from './abort-reasons.js';
+import type { HandlerContext, UsageRecorder } from './registry.js';
+
+export interface RunningJobOptions {
+  store: JobStore;
+  workerId: string;
+  /** Progress writes at most this often (ms); the latest value wins. */
+  progressIntervalMs: number;
+  onStoreError: (err: unknown, what: string) => void;
+}
+
+export class RunningJob {
+  readonly lease: Lease;
+  readonly controller = new AbortController();
+  /** The store no longer holds our lease (cancelled, reaped, re-claimed). */
+  lost = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private lastProgress: JobProgress | null = null;
+  private lastProgressAt = 0;
+  private pendingProgress: JobProgress | null = null;
+  private progressTimer: NodeJS.Timeout | null = null;
+  private logs: LogEntry[] = [];
+  private logTimer: NodeJS.Timeout | null = null;
+  private llmInfo: LlmInfo | null = null;
+  readonly context: HandlerContext;
+
+  constructor(
+    readonly job: ClaimedJob,
+    private readonly opts: RunningJobOptions,
+  ) {
+    this.lease = { job_id: job.job_id, lease_token: job.lease_token };
+    const usage: UsageRecorder = {
+      record: (req) => {
+        this.llmInfo = addLlmRequest(this.llmInfo, { ...req, timestamp: req.timestamp ?? new Date().toISOString() });
+      },
+    };
+    this.context = {
+      signal: this.controller.signal,
+      progress: (step, percent, message) => this.progress(step, percent, message ?? null),
+      log: (level, message) => this.log(level, message),
+      usage,
+      attempt: job.attempts,
+      workerId: opts.workerId,
+    };
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(reason: JobAbort): void {
+    if (reason.kind === 'cancelled' || reason.kind === 'lease_lost') this.lost = true;
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Queues a fenced write; a `false` answer means the lease is gone. */
+  private write(what: string, fn: () => Promise<boolean>): Promise<unknown> {
+    this.chain = this.chain.then(async () => {
+      if (this.lost) return;
+      try {
+        if (!(await fn())) this.abort(new JobAbort('lease_lost', `lease lost (${what})`));
+      } catch (err) {
+        this.opts.onStoreError(err, what);
+      }
+    });
+    return this.chain;
+  }
+
+  private progress(step: string, percent: number, message: string | null): void {
+    if (this.lost || this.controller.signal.aborted) return;
+    const floor = this.lastProgress?.percent ?? 0;
+    const p: JobProgress = {
+      step: String(step),
+      percent: Math.max(floor, Math.max(0, Math.min(100, Math.round(Number(percent) || 0)))),
+      message: message === null || message === undefined ? null : String(message),
+    };
+    const last = this.pendingProgress ?? this.lastProgress;
+    if (last && last.step === p.step && last.percent === p.percent && last.message === p.message) return;
+    const wait = this.lastProgressAt + this.opts.progressIntervalMs - Date.now();
+    if (wait <= 0 && !this.progressTimer) {
+      this.sendProgress(p);
+      return;
+    }
+    this.pendingProgress = p;
+    this.progressTimer ??= setTimeout(() => {
+      this.progressTimer = null;
+      const next = this.pendingProgress;
+      this.pendingProgress = null;
+      if (next) this.sendProgress(next);
+    }, Math.max(0, wait));
+  }
+
+  private sendProgress(p: JobProgress): void {
+    this.lastProgress = p;
+    this.lastProgressAt = Date.now();
+    void this.write('progress', () => this.opts.store.updateProgress(this.lease, p));
+  }
+
+  private log(level: LogLevel, message: string): void {
+    if (this.lost) return;
+    this.logs.push({ timestamp: new Date().toISOString(), level, message: String(message) });
+    this.logTimer ??= setTimeout(() => {
+      this.logTimer = null;
+      this.flushLogs();
+    }, 200);
+  }
+
+  private flushLogs(): void {
+    const entries = this.logs;
+    this.logs = [];
+    for (const e of entries) void this.write('log', () => this.opts.store.appendLog(this.lease, e));
+  }
+
+  /** Stops timers and returns logs not yet written (they go with the terminal write). */
+  async settle(): Promise<{ logs: LogEntry[]; llmInfo: LlmInfo | null }> {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    if (this.logTimer) clearTimeout(this.logTimer);
+    this.progressTimer = null;
+    this.logTimer = null;
+    this.pendingProgress = null;
+    const logs = this.logs;
+    this.logs = [];
+    if (this.llmInfo && !this.lost) {
+      const info = this.llmInfo;
+      void this.write('llm_info', () => this.opts.store.setLlmInfo(this.lease, info));
+    }
+    await this.chain;
+    return { logs, llmInfo: this.llmInfo };
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * The worker: claims jobs from the store and runs their handlers with bounded concurrency.
+ *
+ * - Pickup is push-driven: store `enqueued` events and freed slots wake the claim loop at
+ *   once; `poll_interval_sec` is only the fallback (other processes on a store without
+ *   cross-process events, scheduled `run_at`).
+ * - `max_concurrent` and `max_concurrent_per_type` are never exceeded: one claim runs at a
+ *   time and asks for at most the free room; cluster-wide caps are enforced by the store.
+ * - Leases are renewed by a heartbeat; a lost lease, a cancel, a timeout or a shutdown aborts
+ *   the handler through its `AbortSignal`.
+ * - Background loops never throw: failures are logged and retried.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { ClaimedJob, JobError } from '../core/job.js';
+import { coerceError, RetryLaterError, SecretaryError, toJobError, UnrecoverableError } from '../core/errors.js';
+import type { JobStore, StoreEvent } from '../store/job-store.js';
+import { abortKind, JobAbort } from './abort-reasons.js';
+import { backoffMs } from './backoff.js';
+import type { HandlerRegistry } from './registry.js';
+import { RunningJob } from './running-job.js';
+import { runHandler } from './run-handler.js';
+
+export interface WorkerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+export interface WorkerOptions {
+  maxConcurrent: number;
+  maxConcurrentPerType?: Record<string, number>;
+  clusterMaxConcurrentPerType?: Record<string, number>;
+  pollIntervalMs: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  reaperIntervalMs: number;
+  timeoutMs: number;
+  timeoutMsPerType?: Record<string, number>;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  progressIntervalMs?: number;
+  /** Fail pending jobs of types this worker does not know with UNKNOWN_JOB_TYPE. Default true. */
+  failUnknownTypes?: boolean;
+  workerId?: string;
+}
+
+export interface WorkerEvents {
+  onJobStart?: (job: ClaimedJob) => void;
+  onJobEnd?: (job: ClaimedJob, outcome: 'completed' | 'failed' | 'retry' | 'released' | 'lost', ms: number) => void;
+  onClaim?: (count: number, ms: number) => void;
+}
+
+export class WorkerManager {
+  readonly workerId: string;
+  private readonly running = new Map<string, RunningJob>();
+  private readonly perType = new Map<string, number>();
+  private readonly tasks = new Set<Promise<void>>();
+  private started = false;
+  private stopping = false;
+  private claiming = false;
+  private again = false;
+  private scheduled = false;
+  private claimBackoffUntil = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private unknownSweepAt = 0;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly registry: HandlerRegistry,
+    private readonly opts: WorkerOptions,
+    private readonly logger: WorkerLogger,
+    private readonly events: WorkerEvents = {},
+  ) {
+    this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  runningJobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.unsubscribe = this.store.subscribe((e) => this.onStoreEvent(e));
+    const every = (ms: number, fn: () => Promise<void>): void => {
+      const t = setInterval(() => void fn(), Math.max(10, ms));
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.pollIntervalMs, async () => this.wake());
+    every(this.opts.heartbeatMs, () => this.heartbeat());
+    every(this.opts.reaperIntervalMs, () => this.reap());
+    void this.reap();
+    this.wake();
+    this.logger.info({ worker: this.workerId, types: this.registry.types(), max_concurrent: this.opts.maxConcurrent }, 'worker started');
+  }
+
+  /** Stops claiming, waits up to `graceMs` for running jobs, then hands the rest back. */
+  async stop(graceMs: number): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) {
+      await Promise.race([Promise.allSettled([...this.tasks]), sleep(Math.min(100, deadline - Date.now()))]);
+    }
+    for (const r of this.running.values()) r.abort(new JobAbort('shutdown', 'worker shutting down'));
+    await Promise.allSettled([...this.tasks]);
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.unsubscribe?.();
+    this.logger.info({ worker: this.workerId }, 'worker stopped');
+  }
+
+  private onStoreEvent(e: StoreEvent): void {
+    if (e.type === 'enqueued') {
+      if (e.job_types.some((t) => this.registry.has(t)) || this.opts.failUnknownTypes !== false) this.wake();
+    } else if (e.type === 'job' && e.change.status !== 'processing') {
+      const r = this.running.get(e.change.job_id);
+      if (r && e.change.status === 'cancelled') r.abort(new JobAbort('cancelled', 'job cancelled'));
+    }
+  }
+
+  /** Schedules a claim round (coalesced: several wakeups in one tick make one claim). */
+  wake(): void {
+    if (!this.started || this.stopping) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.fill();
+    });
+  }
+
+  private room(): Record<string, number> {
+    const free = this.opts.maxConcurrent - this.running.size;
+    const types: Record<string, number> = {};
+    if (free <= 0) return types;
+    for (const def of this.registry.definitions()) {
+      const cap = this.opts.maxConcurrentPerType?.[def.type] ?? def.concurrency;
+      const room = cap === undefined ? free : Math.min(free, cap - (this.perType.get(def.type) ?? 0));
+      if (room > 0) types[def.type] = room;
+    }
+    return types;
+  }
+
+  private async fill(): Promise<void> {
+    if (this.claiming || this.stopping || Date.now() < this.claimBackoffUntil) return;
+    this.claiming = true;
+    try {
+      do {
+        this.again = false;
+        const free = this.opts.maxConcurrent - this.running.size;
+        const types = this.room();
+        if (free <= 0 || Object.keys(types).length === 0) break;
+        const t0 = performance.now();
+        const jobs = await this.store.claim({
+          owner: this.workerId,
+          limit: free,
+          types,
+          clusterLimits: this.opts.clusterMaxConcurrentPerType,
+          leaseMs: this.opts.leaseMs,
+        });
+        this.events.onClaim?.(jobs.length, performance.now() - t0);
+        for (const job of jobs) this.launch(job);
+        if (jobs.length > 0 && jobs.length === free) this.again = true;
+      } while (this.again && !this.stopping);
+      await this.sweepUnknownTypes();
+    } catch (err) {
+      this.claimBackoffUntil = Date.now() + 1000;
+      this.logger.error({ err: coerceError(err), worker: this.workerId }, 'claim failed; retrying in 1 s');
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  /** Jobs of a type nobody registered would wait forever; fail them with UNKNOWN_JOB_TYPE. */
+  private async sweepUnknownTypes(): Promise<void> {
+    if (this.opts.failUnknownTypes === false || Date.now() < this.unknownSweepAt) return;
+    this.unknownSweepAt = Date.now() + Math.max(this.opts.reaperIntervalMs * 6, 5_000);
+    const free = this.opts.maxConcurrent - this.running.size;
+    if (free <= 0) return;
+    const { by_status } = await this.store.stats();
+    const unknown = [...new Set(by_status.filter((s) => s.status === 'pending' && !this.registry.has(s.job_type)).map((s) => s.job_type))];
+    if (unknown.length === 0) return;
+    const jobs = await this.store.claim({
+      owner: this.workerId,
+      limit: free,
+      types: Object.fromEntries(unknown.map((t) => [t, free])),
+      leaseMs: this.opts.leaseMs,
+    });
+    for (const job of jobs) this.launch(job);
+    if (jobs.length) this.unknownSweepAt = 0;
+  }
+
+  private launch(job: ClaimedJob): void {
+    const r = new RunningJob(job, {
+      store: this.store,
+      workerId: this.workerId,
+      progressIntervalMs: this.opts.progressIntervalMs ?? 1000,
+      onStoreError: (err, what) => this.logger.warn({ err: coerceError(err), job_id: job.job_id }, `store write failed (${what})`),
+    });
+    this.running.set(job.job_id, r);
+    this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 0) + 1);
+    this.events.onJobStart?.(job);
+    const task = this.execute(r).finally(() => {
+      this.running.delete(job.job_id);
+      this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 1) - 1);
+      this.tasks.delete(task);
+      this.wake();
+    });
+    this.tasks.add(task);
+  }
+
+  /**
+   * Runs one claimed job. The try/finally guarantees that a claimed job is ALWAYS completed,
+   * failed or released (or was already settled by someone else: cancel, reaper).
+   */
+  private async execute(r: RunningJob): Promise<void> {
+    const job = r.job;
+    const started = Date.now();
+    let outcome: 'completed' | 'failed' | 'retry' | 'released' | 'lost' = 'lost';
+    let settled = false;
+    try {
+      const def = this.registry.get(job.job_type);
+      if (!def) {
+        throw new UnrecoverableError(`no handler registered for job_type ${JSON.stringify(job.job_type)}`, 'UNKNOWN_JOB_TYPE');
+      }
+      const timeoutMs = this.opts.timeoutMsPerType?.[job.job_type] ?? (def.timeoutSec ? def.timeoutSec * 1000 : this.opts.timeoutMs);
+      const result = await runHandler(def.handler, job, r, timeoutMs);
+      const { logs } = await r.settle();
+      if (r.lost) return;
+      settled = await this.store.complete(r.lease, result ?? {}, logs);
+      outcome = settled ? 'completed' : 'lost';
+    } catch (thrown) {
+      const { logs } = await r.settle();
+      const kind = abortKind(r.signal);
+      if (kind === 'cancelled' || kind === 'lease_lost' || r.lost) return;
+      if (kind === 'shutdown') {
+        settled = await this.store.release(r.lease, 'worker shut down before the job finished');
+        outcome = 'released';
+        return;
+      }
+      const decision = this.decide(job, kind === 'timeout' ? null : coerceError(thrown), kind === 'timeout');
+      settled = await this.store.fail(r.lease, decision.error, { retryAt: decision.retryAt }, logs);
+      outcome = settled ? (decision.retryAt ? 'retry' : 'failed') : 'lost';
+    } finally {
+      if (!settled && !r.lost && outcome !== 'released') {
+        // A store write failed above: hand the job back so it is not left holding a lease.
+        await this.store.release(r.lease, 'worker could not record the outcome').catch((err: unknown) => {
+          this.logger.error({ err: coerceError(err), job_id: job.job_id }, 'release failed; the reaper will recover the job');
+        });
+      }
+      this.events.onJobEnd?.(job, outcome, Date.now() - started);
+    }
+  }
+
+  private decide(job: ClaimedJob, err: Error | null, timedOut: boolean): { error: JobError; retryAt: string | null } {
+    if (timedOut || !err) {
+      return { error: { code: 'PROCESSING_TIMEOUT', message: 'the handler exceeded its time limit and was aborted' }, retryAt: null };
+    }
+    const error = toJobError(err);
+    const attemptsLeft = job.attempts < job.max_attempts;
+    if (err instanceof UnrecoverableError || !attemptsLeft) return { error, retryAt: null };
+    if (err instanceof SecretaryError && !(err instanceof RetryLaterError) && err.status < 500 && err.status !== 429) {
+      // Bad input (4xx-class codes) will fail the same way again.
+      return { error, retryAt: null };
+    }
+    const delay = err instanceof RetryLaterError ? err.delayMs : backoffMs(job.attempts, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+    return { error, retryAt: new Date(Date.now() + delay).toISOString() };
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.running.size === 0) return;
+    try {
+      const leases = [...this.running.values()].filter((r) => !r.lost).map((r) => r.lease);
+      const lost = await this.store.extendLeases(this.workerId, leases, this.opts.leaseMs);
+      for (const id of lost) this.running.get(id)?.abort(new JobAbort('lease_lost', 'lease lost (heartbeat)'));
+    } catch (err) {
+      this.logger.error({ err: coerceError(err), worker: this.workerId }, 'heartbeat failed');
+    }
+  }
+
+  private async reap(): Promise<void> {
+    try {
+      const { requeued, failed } = await this.store.reapExpiredLeases();
+      if (requeued.length || failed.length) {
+        this.logger.warn({ requeued, failed }, 'reaped jobs of lost workers');
+        this.wake();
+      }
+    } catch (err) {
+      this.logger.error({ err: coerceError(err) }, 'reaper failed');
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
