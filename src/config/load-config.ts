@@ -170,9 +170,10 @@ export const loadConfig = (opts: LoadConfigOptions = {}): SecretaryConfig => {
     fileConf = (parsed as Obj | null) ?? {};
     break;
   }
-  let merged = merge(DEFAULT_CONFIG as unknown as Obj, fileConf, '');
+  let merged = merge(structuredClone(DEFAULT_CONFIG) as unknown as Obj, fileConf, '');
   merged = merge(merged, fromEnv(env), '');
-  merged = merge(merged, (opts.overrides ?? {}) as Obj, '');
+  merged = merge(merged, structuredClone(opts.overrides ?? {}) as Obj, '');
+  merged = structuredClone(merged);
   normaliseBooleans(merged, DEFAULT_CONFIG as unknown as Obj);
   const config = merged as unknown as SecretaryConfig;
   config.paths.home = home;
