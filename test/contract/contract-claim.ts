@@ -22,20 +22,35 @@ export const registerClaimTests = (h: ContractHarness): void => {
       const after = Date.now();
       expect(got).toHaveLength(1);
       const c = got[0]!;
-      expect(c).toMatchObject({ job_id: job.job_id, status: 'processing', attempts: 1, lease_owner: 'w1', progress: null, version: 2 });
+      expect(c).toMatchObject({
+        job_id: job.job_id,
+        status: 'processing',
+        attempts: 1,
+        lease_owner: 'w1',
+        progress: null,
+        version: 2,
+      });
       expect(typeof c.lease_token).toBe('string');
       expect(c.lease_token.length).toBeGreaterThan(0);
       expectInstantBetween(c.lease_expires_at, before + 30_000, after + 30_000);
       expectInstantBetween(c.processing_started_at, before, after);
       const stored = await mustGetJob(h.store, job.job_id);
-      expect(stored).toMatchObject({ status: 'processing', attempts: 1, lease_owner: 'w1', version: 2 });
+      expect(stored).toMatchObject({
+        status: 'processing',
+        attempts: 1,
+        lease_owner: 'w1',
+        version: 2,
+      });
       expect(stored.lease_expires_at).toBe(c.lease_expires_at);
-      expect(await h.store.claim({ owner: 'w2', limit: 5, types: { a: 5 }, leaseMs: 30_000 })).toEqual([]);
+      expect(
+        await h.store.claim({ owner: 'w2', limit: 5, types: { a: 5 }, leaseMs: 30_000 }),
+      ).toEqual([]);
     });
 
     it('claims FIFO within a priority and higher priority first', async () => {
       const order: string[] = [];
-      const mk = async (priority: number): Promise<string> => (await h.store.createJob(newJob({ job_type: 'q', priority }))).job.job_id;
+      const mk = async (priority: number): Promise<string> =>
+        (await h.store.createJob(newJob({ job_type: 'q', priority }))).job.job_id;
       const low1 = await mk(0);
       const high1 = await mk(10);
       const low2 = await mk(0);
@@ -48,13 +63,38 @@ export const registerClaimTests = (h: ContractHarness): void => {
 
     it('orders by run_at before creation order within a priority', async () => {
       const later = (await h.store.createJob(newJob({ job_type: 'q' }))).job.job_id;
-      const earlier = (await h.store.createJob(newJob({ job_type: 'q', run_at: isoIn(-60_000) }))).job.job_id;
+      const earlier = (await h.store.createJob(newJob({ job_type: 'q', run_at: isoIn(-60_000) })))
+        .job.job_id;
       const got = await h.store.claim({ owner: 'w', limit: 2, types: { q: 2 }, leaseMs: 30_000 });
       expect(got.map((j) => j.job_id)).toEqual([earlier, later]);
     });
 
+    it('keeps FIFO across types when some types have less room than the limit', async () => {
+      const b1 = (await h.store.createJob(newJob({ job_type: 'b' }))).job.job_id;
+      const a1 = (await h.store.createJob(newJob({ job_type: 'a' }))).job.job_id;
+      const b2 = (await h.store.createJob(newJob({ job_type: 'b' }))).job.job_id;
+      const a2 = (await h.store.createJob(newJob({ job_type: 'a' }))).job.job_id;
+      const got = await h.store.claim({
+        owner: 'w',
+        limit: 2,
+        types: { a: 1, b: 5 },
+        leaseMs: 30_000,
+      });
+      expect(got.map((j) => j.job_id).sort()).toEqual([b1, a1].sort());
+      const rest = await h.store.claim({
+        owner: 'w',
+        limit: 5,
+        types: { a: 5, b: 5 },
+        leaseMs: 30_000,
+      });
+      // Jobs claimed in one call come back in queue order (the worker starts them in that order).
+      expect(rest.map((j) => j.job_id)).toEqual([b2, a2]);
+    });
+
     it('claims jobs of one batch in their input order', async () => {
-      const { jobs } = await h.store.createBatch({ jobs: Array.from({ length: 6 }, (_, i) => newJob({ job_type: 'page', parameters: { i } })) });
+      const { jobs } = await h.store.createBatch({
+        jobs: Array.from({ length: 6 }, (_, i) => newJob({ job_type: 'page', parameters: { i } })),
+      });
       const order: string[] = [];
       for (let i = 0; i < 6; i += 1) order.push((await claimOne(h.store, { type: 'page' })).job_id);
       expect(order).toEqual(jobs.map((j) => j.job_id));
@@ -63,7 +103,12 @@ export const registerClaimTests = (h: ContractHarness): void => {
     it('does not claim jobs whose run_at is in the future', async () => {
       await h.store.createJob(newJob({ job_type: 'later', run_at: isoIn(60_000) }));
       const now = (await h.store.createJob(newJob({ job_type: 'later', run_at: isoIn(-1) }))).job;
-      const got = await h.store.claim({ owner: 'w', limit: 10, types: { later: 10 }, leaseMs: 30_000 });
+      const got = await h.store.claim({
+        owner: 'w',
+        limit: 10,
+        types: { later: 10 },
+        leaseMs: 30_000,
+      });
       expect(got.map((j) => j.job_id)).toEqual([now.job_id]);
     });
 
@@ -74,10 +119,20 @@ export const registerClaimTests = (h: ContractHarness): void => {
         await h.store.createJob(newJob({ job_type: 'c' }));
         await h.store.createJob(newJob({ job_type: 'z' }));
       }
-      const got = await h.store.claim({ owner: 'w', limit: 10, types: { a: 1, b: 5, z: 0 }, leaseMs: 30_000 });
+      const got = await h.store.claim({
+        owner: 'w',
+        limit: 10,
+        types: { a: 1, b: 5, z: 0 },
+        leaseMs: 30_000,
+      });
       const byType = (t: string): number => got.filter((j) => j.job_type === t).length;
       expect([byType('a'), byType('b'), byType('c'), byType('z')]).toEqual([1, 3, 0, 0]);
-      const capped = await h.store.claim({ owner: 'w', limit: 2, types: { a: 5, c: 5 }, leaseMs: 30_000 });
+      const capped = await h.store.claim({
+        owner: 'w',
+        limit: 2,
+        types: { a: 5, c: 5 },
+        leaseMs: 30_000,
+      });
       expect(capped).toHaveLength(2);
       expect(await h.store.claim({ owner: 'w', limit: 5, types: {}, leaseMs: 30_000 })).toEqual([]);
     });
@@ -85,22 +140,49 @@ export const registerClaimTests = (h: ContractHarness): void => {
     it('honours clusterLimits, counting jobs already processing under any owner', async () => {
       for (let i = 0; i < 6; i += 1) await h.store.createJob(newJob({ job_type: 'gpu' }));
       await h.store.createJob(newJob({ job_type: 'cpu' }));
-      const other = await h.store.claim({ owner: 'other-host', limit: 1, types: { gpu: 1 }, leaseMs: 30_000 });
+      const other = await h.store.claim({
+        owner: 'other-host',
+        limit: 1,
+        types: { gpu: 1 },
+        leaseMs: 30_000,
+      });
       expect(other).toHaveLength(1);
-      const mine = await h.store.claim({ owner: 'me', limit: 10, types: { gpu: 10, cpu: 10 }, clusterLimits: { gpu: 3 }, leaseMs: 30_000 });
+      const mine = await h.store.claim({
+        owner: 'me',
+        limit: 10,
+        types: { gpu: 10, cpu: 10 },
+        clusterLimits: { gpu: 3 },
+        leaseMs: 30_000,
+      });
       expect(mine.filter((j) => j.job_type === 'gpu')).toHaveLength(2);
       expect(mine.filter((j) => j.job_type === 'cpu')).toHaveLength(1);
-      expect(await h.store.claim({ owner: 'me', limit: 10, types: { gpu: 10 }, clusterLimits: { gpu: 3 }, leaseMs: 30_000 })).toEqual([]);
+      expect(
+        await h.store.claim({
+          owner: 'me',
+          limit: 10,
+          types: { gpu: 10 },
+          clusterLimits: { gpu: 3 },
+          leaseMs: 30_000,
+        }),
+      ).toEqual([]);
       // Room frees up when one finishes.
       expect(await h.store.complete(leaseOf(other[0]!), {})).toBe(true);
-      const again = await h.store.claim({ owner: 'me', limit: 10, types: { gpu: 10 }, clusterLimits: { gpu: 3 }, leaseMs: 30_000 });
+      const again = await h.store.claim({
+        owner: 'me',
+        limit: 10,
+        types: { gpu: 10 },
+        clusterLimits: { gpu: 3 },
+        leaseMs: 30_000,
+      });
       expect(again).toHaveLength(1);
     });
 
     it('resets progress, keeps the last error, counts the attempt and issues a new token on re-claim', async () => {
       const { job } = await h.store.createJob(newJob({ job_type: 'r', max_attempts: 5 }));
       const first = await claimOne(h.store, { type: 'r' });
-      expect(await h.store.updateProgress(leaseOf(first), { step: 'half', percent: 60, message: null })).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(first), { step: 'half', percent: 60, message: null }),
+      ).toBe(true);
       const err = jobError('DOWNLOAD_FAILED', 'network down');
       expect(await h.store.fail(leaseOf(first), err, { retryAt: isoIn(-1) })).toBe(true);
       const second = await claimOne(h.store, { type: 'r' });
@@ -118,7 +200,9 @@ export const registerClaimTests = (h: ContractHarness): void => {
     });
 
     it('moves batch counters pending → processing and the batch to processing', async () => {
-      const { batch } = await h.store.createBatch({ jobs: [newJob({ job_type: 'bt' }), newJob({ job_type: 'bt' }), newJob({ job_type: 'bt' })] });
+      const { batch } = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'bt' }), newJob({ job_type: 'bt' }), newJob({ job_type: 'bt' })],
+      });
       await claimOne(h.store, { type: 'bt' });
       expect(counters(await mustGetBatch(h.store, batch.batch_id))).toEqual({
         status: 'processing',
@@ -135,13 +219,20 @@ export const registerClaimTests = (h: ContractHarness): void => {
   describe('claim races', () => {
     it('hands every job to exactly one of several concurrent claimers', async () => {
       const n = 40;
-      await h.store.createJobs(Array.from({ length: n }, (_, i) => newJob({ job_type: 'race', parameters: { i } })));
+      await h.store.createJobs(
+        Array.from({ length: n }, (_, i) => newJob({ job_type: 'race', parameters: { i } })),
+      );
       const handles = await h.peers(6);
       const owners = new Map<string, string[]>();
       await Promise.all(
         handles.map(async (s, k) => {
           for (;;) {
-            const got = await s.claim({ owner: `w${k}`, limit: 3, types: { race: 3 }, leaseMs: 30_000 });
+            const got = await s.claim({
+              owner: `w${k}`,
+              limit: 3,
+              types: { race: 3 },
+              leaseMs: 30_000,
+            });
             if (got.length === 0) return;
             for (const j of got) owners.set(j.job_id, [...(owners.get(j.job_id) ?? []), `w${k}`]);
           }
@@ -150,7 +241,11 @@ export const registerClaimTests = (h: ContractHarness): void => {
       expect(owners.size).toBe(n);
       expect([...owners.values()].filter((o) => o.length !== 1)).toEqual([]);
       for (const [jobId, [owner]] of owners) {
-        expect(await mustGetJob(h.store, jobId)).toMatchObject({ status: 'processing', attempts: 1, lease_owner: owner });
+        expect(await mustGetJob(h.store, jobId)).toMatchObject({
+          status: 'processing',
+          attempts: 1,
+          lease_owner: owner,
+        });
       }
     });
 
@@ -160,7 +255,9 @@ export const registerClaimTests = (h: ContractHarness): void => {
         const type = `single-${round}`;
         await h.store.createJob(newJob({ job_type: type }));
         const results = await Promise.all(
-          [...handles, ...handles].map((s, k) => s.claim({ owner: `w${k}`, limit: 1, types: { [type]: 1 }, leaseMs: 30_000 })),
+          [...handles, ...handles].map((s, k) =>
+            s.claim({ owner: `w${k}`, limit: 1, types: { [type]: 1 }, leaseMs: 30_000 }),
+          ),
         );
         expect(results.flat()).toHaveLength(1);
       }
@@ -171,12 +268,24 @@ export const registerClaimTests = (h: ContractHarness): void => {
       const handles = await h.peers(5);
       const results = await Promise.all(
         [...handles, ...handles].map((s, k) =>
-          s.claim({ owner: `w${k}`, limit: 2, types: { cap: 2 }, clusterLimits: { cap: 3 }, leaseMs: 30_000 }),
+          s.claim({
+            owner: `w${k}`,
+            limit: 2,
+            types: { cap: 2 },
+            clusterLimits: { cap: 3 },
+            leaseMs: 30_000,
+          }),
         ),
       );
       const claimed = results.flat();
       expect(claimed.length).toBeLessThanOrEqual(3);
-      const more = await h.store.claim({ owner: 'late', limit: 5, types: { cap: 5 }, clusterLimits: { cap: 3 }, leaseMs: 30_000 });
+      const more = await h.store.claim({
+        owner: 'late',
+        limit: 5,
+        types: { cap: 5 },
+        clusterLimits: { cap: 3 },
+        leaseMs: 30_000,
+      });
       expect(claimed.length + more.length).toBe(3);
       expect((await h.store.listJobs({ status: 'processing' })).items).toHaveLength(3);
     });

@@ -25,12 +25,21 @@ export const registerControlTests = (h: ContractHarness): void => {
       expect(res.outcome).toBe('cancelled');
       if (res.outcome !== 'cancelled') return;
       expect(res.was).toBe('pending');
-      expect(res.job).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled by request' } });
+      expect(res.job).toMatchObject({
+        status: 'cancelled',
+        error: { code: 'CANCELLED', message: 'cancelled by request' },
+      });
       const j = await mustGetJob(h.store, job.job_id);
-      expect(j).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled by request' }, lease_owner: null });
+      expect(j).toMatchObject({
+        status: 'cancelled',
+        error: { code: 'CANCELLED', message: 'cancelled by request' },
+        lease_owner: null,
+      });
       expectInstantBetween(j.completed_at, before, Date.now());
       expect((await h.store.listOutbox(job.job_id)).map((r) => r.kind)).toEqual(['cancelled']);
-      expect(await h.store.claim({ owner: 'w', limit: 1, types: { test: 1 }, leaseMs: 30_000 })).toEqual([]);
+      expect(
+        await h.store.claim({ owner: 'w', limit: 1, types: { test: 1 }, leaseMs: 30_000 }),
+      ).toEqual([]);
     });
 
     it('cancels a processing job: lease cleared, the old lease writes fail, heartbeat reports it lost', async () => {
@@ -45,7 +54,9 @@ export const registerControlTests = (h: ContractHarness): void => {
         lease_expires_at: null,
       });
       expect(await h.store.extendLeases('W', [leaseOf(c)], 30_000)).toEqual([c.job_id]);
-      expect(await h.store.updateProgress(leaseOf(c), { step: 's', percent: 50, message: null })).toBe(false);
+      expect(
+        await h.store.updateProgress(leaseOf(c), { step: 's', percent: 50, message: null }),
+      ).toBe(false);
       expect(await h.store.complete(leaseOf(c), { late: true })).toBe(false);
       expect(await h.store.fail(leaseOf(c), jobError())).toBe(false);
       expect(await h.store.release(leaseOf(c), 'shutdown')).toBe(false);
@@ -58,36 +69,62 @@ export const registerControlTests = (h: ContractHarness): void => {
       expect(await h.store.complete(leaseOf(c), { r: 1 })).toBe(true);
       const res = await h.store.cancelJob(c.job_id);
       expect(res.outcome).toBe('already_terminal');
-      if (res.outcome === 'already_terminal') expect(res.job).toMatchObject({ job_id: c.job_id, status: 'completed' });
+      if (res.outcome === 'already_terminal')
+        expect(res.job).toMatchObject({ job_id: c.job_id, status: 'completed' });
       expect((await mustGetJob(h.store, c.job_id)).status).toBe('completed');
       expect(await h.store.cancelJob('job-unknown')).toEqual({ outcome: 'not_found' });
     });
 
     it('moves batch counters; a batch of only cancelled jobs is cancelled, with one completed it is completed', async () => {
-      const all = await h.store.createBatch({ jobs: [newJob({ job_type: 'ca' }), newJob({ job_type: 'ca' })] });
+      const all = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'ca' }), newJob({ job_type: 'ca' })],
+      });
       const running = await claimOne(h.store, { type: 'ca' });
       await h.store.cancelJob(running.job_id);
-      expect(counters(await mustGetBatch(h.store, all.batch.batch_id))).toMatchObject({ status: 'processing', pending: 1, processing: 0, cancelled: 1 });
+      expect(counters(await mustGetBatch(h.store, all.batch.batch_id))).toMatchObject({
+        status: 'processing',
+        pending: 1,
+        processing: 0,
+        cancelled: 1,
+      });
       await h.store.cancelJob(all.jobs.find((j) => j.job_id !== running.job_id)!.job_id);
       const cancelled = await mustGetBatch(h.store, all.batch.batch_id);
-      expect(counters(cancelled)).toEqual({ status: 'cancelled', total: 2, pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 2 });
+      expect(counters(cancelled)).toEqual({
+        status: 'cancelled',
+        total: 2,
+        pending: 0,
+        processing: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 2,
+      });
       expect(cancelled.completed_at).not.toBeNull();
 
-      const mixed = await h.store.createBatch({ jobs: [newJob({ job_type: 'cm' }), newJob({ job_type: 'cm' })] });
+      const mixed = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'cm' }), newJob({ job_type: 'cm' })],
+      });
       const done = await claimOne(h.store, { type: 'cm' });
       expect(await h.store.complete(leaseOf(done), {})).toBe(true);
       await h.store.cancelJob(mixed.jobs.find((j) => j.job_id !== done.job_id)!.job_id);
-      expect(counters(await mustGetBatch(h.store, mixed.batch.batch_id))).toMatchObject({ status: 'completed', completed: 1, cancelled: 1 });
+      expect(counters(await mustGetBatch(h.store, mixed.batch.batch_id))).toMatchObject({
+        status: 'completed',
+        completed: 1,
+        cancelled: 1,
+      });
     });
   });
 
   describe('retryJob', () => {
     it('puts a failed job back to pending with everything reset; the batch follows', async () => {
-      const { batch } = await h.store.createBatch({ jobs: [newJob({ job_type: 'ok' }), newJob({ job_type: 'bad' })] });
+      const { batch } = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'ok' }), newJob({ job_type: 'bad' })],
+      });
       const ok = await claimOne(h.store, { type: 'ok' });
       expect(await h.store.complete(leaseOf(ok), {})).toBe(true);
       const bad = await claimOne(h.store, { type: 'bad' });
-      expect(await h.store.updateProgress(leaseOf(bad), { step: 's', percent: 40, message: null })).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(bad), { step: 's', percent: 40, message: null }),
+      ).toBe(true);
       expect(await h.store.fail(leaseOf(bad), jobError())).toBe(true);
       expect((await mustGetBatch(h.store, batch.batch_id)).status).toBe('failed');
 
@@ -106,9 +143,18 @@ export const registerControlTests = (h: ContractHarness): void => {
         lease_owner: null,
       });
       expectInstantBetween(j.run_at, before, Date.now());
-      if (res.outcome === 'retried') expect(res.job).toMatchObject({ job_id: bad.job_id, status: 'pending', attempts: 0 });
+      if (res.outcome === 'retried')
+        expect(res.job).toMatchObject({ job_id: bad.job_id, status: 'pending', attempts: 0 });
       const b = await mustGetBatch(h.store, batch.batch_id);
-      expect(counters(b)).toEqual({ status: 'processing', total: 2, pending: 1, processing: 0, completed: 1, failed: 0, cancelled: 0 });
+      expect(counters(b)).toEqual({
+        status: 'processing',
+        total: 2,
+        pending: 1,
+        processing: 0,
+        completed: 1,
+        failed: 0,
+        cancelled: 0,
+      });
       expect(b.completed_at).toBeNull();
       const again = await claimOne(h.store, { type: 'bad' });
       expect(again.attempts).toBe(1);
@@ -140,8 +186,19 @@ export const registerControlTests = (h: ContractHarness): void => {
 
       expect(await h.store.complete(leaseOf(running), {})).toBe(true);
       const [rec] = await h.store.claimOutbox({ owner: 'o', limit: 10, leaseMs: 30_000 });
-      const attempt = { event_id: rec!.event_id, kind: rec!.kind, attempt: 1, at: new Date().toISOString(), status_code: 200, latency_ms: 3, error: null, outcome: 'delivered' as const };
-      expect(await h.store.finishOutbox(rec!.event_id, 'o', { outcome: 'delivered', attempt })).toBe(true);
+      const attempt = {
+        event_id: rec!.event_id,
+        kind: rec!.kind,
+        attempt: 1,
+        at: new Date().toISOString(),
+        status_code: 200,
+        latency_ms: 3,
+        error: null,
+        outcome: 'delivered' as const,
+      };
+      expect(
+        await h.store.finishOutbox(rec!.event_id, 'o', { outcome: 'delivered', attempt }),
+      ).toBe(true);
       expect(await h.store.getDeliveries(running.job_id)).toHaveLength(1);
       expect(await h.store.deleteJob(running.job_id)).toBe('deleted');
       expect(await h.store.getJob(running.job_id)).toBeNull();
@@ -156,7 +213,9 @@ export const registerControlTests = (h: ContractHarness): void => {
     });
 
     it('takes the job out of its batch counters and re-derives the batch status', async () => {
-      const { batch, jobs } = await h.store.createBatch({ jobs: [newJob({ job_type: 'd1' }), newJob({ job_type: 'd2' }), newJob({ job_type: 'd3' })] });
+      const { batch, jobs } = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'd1' }), newJob({ job_type: 'd2' }), newJob({ job_type: 'd3' })],
+      });
       const done = await claimOne(h.store, { type: 'd1' });
       expect(await h.store.complete(leaseOf(done), {})).toBe(true);
       expect(await h.store.deleteJob(done.job_id)).toBe('deleted');
@@ -188,7 +247,9 @@ export const registerControlTests = (h: ContractHarness): void => {
     it('appends without a lease, on any existing job; false for unknown ids', async () => {
       const c = await createAndClaim(h.store);
       expect(await h.store.complete(leaseOf(c), {})).toBe(true);
-      expect(await h.store.addJobLog(c.job_id, { ...logEntry('from the API'), level: 'loud' as never })).toBe(true);
+      expect(
+        await h.store.addJobLog(c.job_id, { ...logEntry('from the API'), level: 'loud' as never }),
+      ).toBe(true);
       const j = await mustGetJob(h.store, c.job_id);
       expect(j.logs.at(-1)).toMatchObject({ level: 'info', message: 'from the API' });
       expect(j.status).toBe('completed');

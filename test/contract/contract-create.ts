@@ -29,7 +29,9 @@ export const registerCreateTests = (h: ContractHarness): void => {
   describe('createJob and reads', () => {
     it('creates a pending job with the documented defaults', async () => {
       const before = Date.now();
-      const { job, created } = await h.store.createJob(newJob({ job_type: 'pdf', parameters: { a: 1 }, user_id: 'u1' }));
+      const { job, created } = await h.store.createJob(
+        newJob({ job_type: 'pdf', parameters: { a: 1 }, user_id: 'u1' }),
+      );
       const after = Date.now();
       expect(created).toBe(true);
       expect(job.job_id).toMatch(/^job-/);
@@ -64,11 +66,29 @@ export const registerCreateTests = (h: ContractHarness): void => {
 
     it('keeps given fields (priority, run_at, max_attempts, job_id, webhook, access_control)', async () => {
       const runAt = '2031-02-03T04:05:06.789Z';
-      const ac = { visibility: 'public' as const, read_access: ['x'], write_access: [], admin_access: [] };
+      const ac = {
+        visibility: 'public' as const,
+        read_access: ['x'],
+        write_access: [],
+        admin_access: [],
+      };
       const { job } = await h.store.createJob(
-        newJob({ job_id: 'job-custom-1', priority: 7, run_at: runAt, max_attempts: 5, webhook: WEBHOOK, access_control: ac }),
+        newJob({
+          job_id: 'job-custom-1',
+          priority: 7,
+          run_at: runAt,
+          max_attempts: 5,
+          webhook: WEBHOOK,
+          access_control: ac,
+        }),
       );
-      expect(job).toMatchObject({ job_id: 'job-custom-1', priority: 7, run_at: runAt, max_attempts: 5, access_control: ac });
+      expect(job).toMatchObject({
+        job_id: 'job-custom-1',
+        priority: 7,
+        run_at: runAt,
+        max_attempts: 5,
+        access_control: ac,
+      });
       expect(job.webhook).toMatchObject({ url: WEBHOOK.url, token: WEBHOOK.token });
       expect(await h.store.getJob('job-custom-1')).toEqual(job);
     });
@@ -82,7 +102,9 @@ export const registerCreateTests = (h: ContractHarness): void => {
 
     it('is idempotent on external_id: returns the existing job, created:false, writes nothing', async () => {
       const first = await h.store.createJob(newJob({ external_id: 'ext-1', parameters: { v: 1 } }));
-      const second = await h.store.createJob(newJob({ external_id: 'ext-1', parameters: { v: 2 }, priority: 9 }));
+      const second = await h.store.createJob(
+        newJob({ external_id: 'ext-1', parameters: { v: 2 }, priority: 9 }),
+      );
       expect(first.created).toBe(true);
       expect(second.created).toBe(false);
       expect(second.job).toEqual(first.job);
@@ -94,7 +116,9 @@ export const registerCreateTests = (h: ContractHarness): void => {
     it('creates a job once when the same external_id races on several connections', async () => {
       const handles = await h.peers(4);
       const results = await Promise.all(
-        [...handles, ...handles].map((s, i) => s.createJob(newJob({ external_id: 'ext-race', parameters: { i } }))),
+        [...handles, ...handles].map((s, i) =>
+          s.createJob(newJob({ external_id: 'ext-race', parameters: { i } })),
+        ),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.job.job_id)).size).toBe(1);
@@ -104,7 +128,11 @@ export const registerCreateTests = (h: ContractHarness): void => {
 
   describe('createJobs', () => {
     it('creates all jobs in input order', async () => {
-      const jobs = await h.store.createJobs([newJob({ parameters: { i: 0 } }), newJob({ parameters: { i: 1 } }), newJob({ parameters: { i: 2 } })]);
+      const jobs = await h.store.createJobs([
+        newJob({ parameters: { i: 0 } }),
+        newJob({ parameters: { i: 1 } }),
+        newJob({ parameters: { i: 2 } }),
+      ]);
       expect(jobs.map((j) => j.parameters)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
       expect(jobs.every((j) => j.status === 'pending' && j.version === 1)).toBe(true);
       expect((await h.store.listJobs({})).items).toHaveLength(3);
@@ -114,7 +142,11 @@ export const registerCreateTests = (h: ContractHarness): void => {
     it('throws DUPLICATE_EXTERNAL_ID and creates nothing when an external_id exists', async () => {
       const { job } = await h.store.createJob(newJob({ external_id: 'dup' }));
       await expectSecretaryError(
-        h.store.createJobs([newJob({ external_id: 'fresh-1' }), newJob({ external_id: 'dup' }), newJob()]),
+        h.store.createJobs([
+          newJob({ external_id: 'fresh-1' }),
+          newJob({ external_id: 'dup' }),
+          newJob(),
+        ]),
         'DUPLICATE_EXTERNAL_ID',
       );
       expect((await h.store.listJobs({})).items.map((j) => j.job_id)).toEqual([job.job_id]);
@@ -123,7 +155,11 @@ export const registerCreateTests = (h: ContractHarness): void => {
 
     it('throws DUPLICATE_EXTERNAL_ID and creates nothing when an external_id repeats in the call', async () => {
       await expectSecretaryError(
-        h.store.createJobs([newJob({ external_id: 'twice' }), newJob(), newJob({ external_id: 'twice' })]),
+        h.store.createJobs([
+          newJob({ external_id: 'twice' }),
+          newJob(),
+          newJob({ external_id: 'twice' }),
+        ]),
         'DUPLICATE_EXTERNAL_ID',
       );
       expect((await h.store.listJobs({})).items).toEqual([]);
@@ -136,11 +172,28 @@ export const registerCreateTests = (h: ContractHarness): void => {
       const { batch, jobs } = await h.store.createBatch({
         batch_name: 'invoices',
         user_id: 'u1',
-        jobs: [newJob({ parameters: { i: 0 } }), newJob({ parameters: { i: 1 } }), newJob({ parameters: { i: 2 } })],
+        jobs: [
+          newJob({ parameters: { i: 0 } }),
+          newJob({ parameters: { i: 1 } }),
+          newJob({ parameters: { i: 2 } }),
+        ],
       });
       expect(batch.batch_id).toMatch(/^batch-/);
-      expect(batch).toMatchObject({ batch_name: 'invoices', user_id: 'u1', completed_at: null, webhook: null });
-      expect(counters(batch)).toEqual({ status: 'pending', total: 3, pending: 3, processing: 0, completed: 0, failed: 0, cancelled: 0 });
+      expect(batch).toMatchObject({
+        batch_name: 'invoices',
+        user_id: 'u1',
+        completed_at: null,
+        webhook: null,
+      });
+      expect(counters(batch)).toEqual({
+        status: 'pending',
+        total: 3,
+        pending: 3,
+        processing: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+      });
       expectInstantBetween(batch.created_at, before, Date.now());
       expect(jobs.map((j) => j.parameters)).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
       expect(jobs.every((j) => j.batch_id === batch.batch_id && j.status === 'pending')).toBe(true);
@@ -160,7 +213,15 @@ export const registerCreateTests = (h: ContractHarness): void => {
       const before = Date.now();
       const { batch, jobs } = await h.store.createBatch({ batch_name: 'empty', jobs: [] });
       expect(jobs).toEqual([]);
-      expect(counters(batch)).toEqual({ status: 'completed', total: 0, pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 });
+      expect(counters(batch)).toEqual({
+        status: 'completed',
+        total: 0,
+        pending: 0,
+        processing: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+      });
       expectInstantBetween(batch.completed_at, before, Date.now());
       expect(counters(await mustGetBatch(h.store, batch.batch_id))).toEqual(counters(batch));
     });
@@ -168,11 +229,15 @@ export const registerCreateTests = (h: ContractHarness): void => {
     it('throws DUPLICATE_EXTERNAL_ID and creates neither batch nor jobs', async () => {
       await h.store.createJob(newJob({ external_id: 'taken' }));
       await expectSecretaryError(
-        h.store.createBatch({ jobs: [newJob({ external_id: 'new-1' }), newJob({ external_id: 'taken' })] }),
+        h.store.createBatch({
+          jobs: [newJob({ external_id: 'new-1' }), newJob({ external_id: 'taken' })],
+        }),
         'DUPLICATE_EXTERNAL_ID',
       );
       await expectSecretaryError(
-        h.store.createBatch({ jobs: [newJob({ external_id: 'same' }), newJob({ external_id: 'same' })] }),
+        h.store.createBatch({
+          jobs: [newJob({ external_id: 'same' }), newJob({ external_id: 'same' })],
+        }),
         'DUPLICATE_EXTERNAL_ID',
       );
       expect((await h.store.listBatches({})).items).toEqual([]);
@@ -183,8 +248,14 @@ export const registerCreateTests = (h: ContractHarness): void => {
   describe('bad input never corrupts the store', () => {
     it('rejects an empty job_type with a SecretaryError and writes nothing', async () => {
       await expectSecretaryError(h.store.createJob({ job_type: '' }), 'INVALID_PARAMETERS');
-      await expectSecretaryError(h.store.createJobs([newJob(), { job_type: '' }]), 'INVALID_PARAMETERS');
-      await expectSecretaryError(h.store.createBatch({ jobs: [newJob(), { job_type: '' }] }), 'INVALID_PARAMETERS');
+      await expectSecretaryError(
+        h.store.createJobs([newJob(), { job_type: '' }]),
+        'INVALID_PARAMETERS',
+      );
+      await expectSecretaryError(
+        h.store.createBatch({ jobs: [newJob(), { job_type: '' }] }),
+        'INVALID_PARAMETERS',
+      );
       expect((await h.store.listJobs({})).items).toEqual([]);
       expect((await h.store.listBatches({})).items).toEqual([]);
       const { created } = await h.store.createJob(newJob());
@@ -192,8 +263,14 @@ export const registerCreateTests = (h: ContractHarness): void => {
     });
 
     it('rejects external ids outside 1..200 characters (the shared checkExternalId rule)', async () => {
-      await expectSecretaryError(h.store.createJob(newJob({ external_id: '' })), 'INVALID_PARAMETERS');
-      await expectSecretaryError(h.store.createJob(newJob({ external_id: 'e'.repeat(201) })), 'INVALID_PARAMETERS');
+      await expectSecretaryError(
+        h.store.createJob(newJob({ external_id: '' })),
+        'INVALID_PARAMETERS',
+      );
+      await expectSecretaryError(
+        h.store.createJob(newJob({ external_id: 'e'.repeat(201) })),
+        'INVALID_PARAMETERS',
+      );
       expect((await h.store.listJobs({})).items).toEqual([]);
     });
 
@@ -202,10 +279,23 @@ export const registerCreateTests = (h: ContractHarness): void => {
       const { job } = await h.store.createJob(newJob({ job_type: 'odd', parameters: params }));
       expect(job.parameters).toEqual(params);
       expect((await h.store.getJob(job.job_id))?.parameters).toEqual(params);
-      const claimed = await h.store.claim({ owner: 'w', limit: 1, types: { odd: 1 }, leaseMs: 30_000 });
+      const claimed = await h.store.claim({
+        owner: 'w',
+        limit: 1,
+        types: { odd: 1 },
+        leaseMs: 30_000,
+      });
       expect(claimed[0]?.parameters).toEqual(params);
-      const results = { ...oddParameters(), markdown: '# Überschrift\n\n| a | b |\n|---|---|\n| 🎉 | \\ |' };
-      expect(await h.store.complete({ job_id: job.job_id, lease_token: claimed[0]?.lease_token ?? '' }, results)).toBe(true);
+      const results = {
+        ...oddParameters(),
+        markdown: '# Überschrift\n\n| a | b |\n|---|---|\n| 🎉 | \\ |',
+      };
+      expect(
+        await h.store.complete(
+          { job_id: job.job_id, lease_token: claimed[0]?.lease_token ?? '' },
+          results,
+        ),
+      ).toBe(true);
       expect((await h.store.getJob(job.job_id))?.results).toEqual(results);
     });
 

@@ -17,14 +17,24 @@ import {
   WEBHOOK,
 } from '../helpers/store-fixtures.js';
 
-const jobEvents = (events: StoreEvent[], jobId: string): { status: string; version: number; percent: number | null }[] =>
+const jobEvents = (
+  events: StoreEvent[],
+  jobId: string,
+): { status: string; version: number; percent: number | null }[] =>
   events.flatMap((e) =>
     e.type === 'job' && e.change.job_id === jobId
-      ? [{ status: e.change.status, version: e.change.version, percent: e.change.progress?.percent ?? null }]
+      ? [
+          {
+            status: e.change.status,
+            version: e.change.version,
+            percent: e.change.progress?.percent ?? null,
+          },
+        ]
       : [],
   );
 
-const enqueuedTypes = (events: StoreEvent[]): string[] => events.flatMap((e) => (e.type === 'enqueued' ? e.job_types : []));
+const enqueuedTypes = (events: StoreEvent[]): string[] =>
+  events.flatMap((e) => (e.type === 'enqueued' ? e.job_types : []));
 
 export const registerEventTests = (h: ContractHarness): void => {
   describe('events', () => {
@@ -36,13 +46,26 @@ export const registerEventTests = (h: ContractHarness): void => {
       await h.store.updateProgress(leaseOf(c), { step: 's', percent: 42, message: null });
       await h.store.complete(leaseOf(c), {});
       const finalVersion = (await mustGetJob(h.store, job.job_id)).version;
-      expect(await eventually(() => jobEvents(rec.events, job.job_id).some((e) => e.status === 'completed'))).toBe(true);
+      expect(
+        await eventually(() =>
+          jobEvents(rec.events, job.job_id).some((e) => e.status === 'completed'),
+        ),
+      ).toBe(true);
       const seen = jobEvents(rec.events, job.job_id);
-      expect(seen.map((e) => e.status)).toEqual(['pending', 'processing', 'processing', 'completed']);
+      expect(seen.map((e) => e.status)).toEqual([
+        'pending',
+        'processing',
+        'processing',
+        'completed',
+      ]);
       expect(seen[2]?.percent).toBe(42);
       expect(seen.at(-1)?.version).toBe(finalVersion);
       const first = rec.events.find((e) => e.type === 'job');
-      expect(first?.type === 'job' ? first.change : null).toMatchObject({ job_type: 'ev', user_id: 'u1', batch_id: null });
+      expect(first?.type === 'job' ? first.change : null).toMatchObject({
+        job_type: 'ev',
+        user_id: 'u1',
+        batch_id: null,
+      });
       rec.stop();
     });
 
@@ -59,15 +82,23 @@ export const registerEventTests = (h: ContractHarness): void => {
       await h.store.retryJob(failed.job_id);
       await h.store.reapExpiredLeases();
       const want = ['rel', 'sched', 'retry', 'reap'];
-      expect(await eventually(() => want.every((t) => enqueuedTypes(rec.events).includes(t)))).toBe(true);
+      expect(await eventually(() => want.every((t) => enqueuedTypes(rec.events).includes(t)))).toBe(
+        true,
+      );
       rec.stop();
     });
 
     it('publishes a job change per claimed job and for a cancel', async () => {
-      const jobs = await h.store.createJobs([newJob({ job_type: 'many' }), newJob({ job_type: 'many' }), newJob({ job_type: 'many' })]);
+      const jobs = await h.store.createJobs([
+        newJob({ job_type: 'many' }),
+        newJob({ job_type: 'many' }),
+        newJob({ job_type: 'many' }),
+      ]);
       const { job: doomed } = await h.store.createJob(newJob({ job_type: 'doomed' }));
       const rec = recordEvents(h.store);
-      expect(await h.store.claim({ owner: 'w', limit: 3, types: { many: 3 }, leaseMs: 30_000 })).toHaveLength(3);
+      expect(
+        await h.store.claim({ owner: 'w', limit: 3, types: { many: 3 }, leaseMs: 30_000 }),
+      ).toHaveLength(3);
       await h.store.cancelJob(doomed.job_id, 'stop');
       const done = (): boolean =>
         jobs.every((j) => jobEvents(rec.events, j.job_id).some((e) => e.status === 'processing')) &&
@@ -81,7 +112,10 @@ export const registerEventTests = (h: ContractHarness): void => {
       const rec = recordEvents(h.store);
       const c = await claimOne(h.store, { type: 'be' });
       await h.store.complete(leaseOf(c), {});
-      const statuses = (): string[] => rec.events.flatMap((e) => (e.type === 'batch' && e.batch_id === batch.batch_id ? [e.status] : []));
+      const statuses = (): string[] =>
+        rec.events.flatMap((e) =>
+          e.type === 'batch' && e.batch_id === batch.batch_id ? [e.status] : [],
+        );
       expect(await eventually(() => statuses().includes('completed'))).toBe(true);
       expect(statuses()).toEqual(['processing', 'completed']);
       rec.stop();
@@ -118,7 +152,11 @@ export const registerEventTests = (h: ContractHarness): void => {
       const c = await claimOne(h.store, { type: 'thr' });
       expect(await h.store.complete(leaseOf(c), {})).toBe(true);
       expect((await mustGetJob(h.store, job.job_id)).status).toBe('completed');
-      expect(await eventually(() => jobEvents(rec.events, job.job_id).some((e) => e.status === 'completed'))).toBe(true);
+      expect(
+        await eventually(() =>
+          jobEvents(rec.events, job.job_id).some((e) => e.status === 'completed'),
+        ),
+      ).toBe(true);
       stopThrower();
       rec.stop();
       const count = rec.events.length;

@@ -3,12 +3,23 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../src/core/job.js';
 import type { JobFilter, JobStore } from '../../src/store/job-store.js';
 import type { ContractHarness } from './contract-harness.js';
-import { claimOne, expectSecretaryError, jobError, leaseOf, newJob } from '../helpers/store-fixtures.js';
+import {
+  claimOne,
+  expectSecretaryError,
+  jobError,
+  leaseOf,
+  newJob,
+} from '../helpers/store-fixtures.js';
 
 /** Creates jobs one call at a time, so creation order is unambiguous. */
-const createInOrder = async (store: JobStore, n: number, extra: Parameters<typeof newJob>[0] = {}): Promise<Job[]> => {
+const createInOrder = async (
+  store: JobStore,
+  n: number,
+  extra: Parameters<typeof newJob>[0] = {},
+): Promise<Job[]> => {
   const jobs: Job[] = [];
-  for (let i = 0; i < n; i += 1) jobs.push((await store.createJob(newJob({ ...extra, parameters: { i } }))).job);
+  for (let i = 0; i < n; i += 1)
+    jobs.push((await store.createJob(newJob({ ...extra, parameters: { i } }))).job);
   return jobs;
 };
 
@@ -45,7 +56,9 @@ export const registerListTests = (h: ContractHarness): void => {
     });
 
     it('filters by status (one or many), job_type, batch_id, user_id, external_id', async () => {
-      const pending = (await h.store.createJob(newJob({ job_type: 'p', user_id: 'alice', external_id: 'x-1' }))).job;
+      const pending = (
+        await h.store.createJob(newJob({ job_type: 'p', user_id: 'alice', external_id: 'x-1' }))
+      ).job;
       await h.store.createJob(newJob({ job_type: 'r', user_id: 'bob' }));
       const running = await claimOne(h.store, { type: 'r' });
       await h.store.createJob(newJob({ job_type: 'c', user_id: 'alice' }));
@@ -56,12 +69,17 @@ export const registerListTests = (h: ContractHarness): void => {
       await h.store.createJob(newJob({ job_type: 'f' }));
       const failed = await claimOne(h.store, { type: 'f' });
       expect(await h.store.fail(leaseOf(failed), jobError())).toBe(true);
-      const { batch, jobs: inBatch } = await h.store.createBatch({ jobs: [newJob({ job_type: 'p' }), newJob({ job_type: 'p' })] });
+      const { batch, jobs: inBatch } = await h.store.createBatch({
+        jobs: [newJob({ job_type: 'p' }), newJob({ job_type: 'p' })],
+      });
 
-      const q = async (f: JobFilter): Promise<string[]> => ids((await h.store.listJobs(f)).items).sort();
+      const q = async (f: JobFilter): Promise<string[]> =>
+        ids((await h.store.listJobs(f)).items).sort();
       expect(await q({ status: 'pending' })).toEqual([pending.job_id, ...ids(inBatch)].sort());
       expect(await q({ status: 'processing' })).toEqual([running.job_id]);
-      expect(await q({ status: ['completed', 'cancelled'] })).toEqual([done.job_id, cancelled.job_id].sort());
+      expect(await q({ status: ['completed', 'cancelled'] })).toEqual(
+        [done.job_id, cancelled.job_id].sort(),
+      );
       expect(await q({ status: ['failed'] })).toEqual([failed.job_id]);
       expect(await q({ job_type: 'c' })).toEqual([done.job_id]);
       expect(await q({ batch_id: batch.batch_id })).toEqual(ids(inBatch).sort());
@@ -69,7 +87,9 @@ export const registerListTests = (h: ContractHarness): void => {
       expect(await q({ external_id: 'x-1' })).toEqual([pending.job_id]);
       expect(await q({ external_id: 'x-unknown' })).toEqual([]);
       expect(await q({ user_id: 'alice', status: 'completed' })).toEqual([done.job_id]);
-      expect(await q({ job_type: 'p', batch_id: batch.batch_id, status: 'pending' })).toEqual(ids(inBatch).sort());
+      expect(await q({ job_type: 'p', batch_id: batch.batch_id, status: 'pending' })).toEqual(
+        ids(inBatch).sort(),
+      );
     });
 
     it('filters visible_to: owner, read_access or public visibility', async () => {
@@ -78,13 +98,26 @@ export const registerListTests = (h: ContractHarness): void => {
         await h.store.createJob(
           newJob({
             user_id: 'u2',
-            access_control: { visibility: 'private', read_access: ['u2', 'u1'], write_access: ['u2'], admin_access: ['u2'] },
+            access_control: {
+              visibility: 'private',
+              read_access: ['u2', 'u1'],
+              write_access: ['u2'],
+              admin_access: ['u2'],
+            },
           }),
         )
       ).job;
       const pub = (
         await h.store.createJob(
-          newJob({ user_id: 'u3', access_control: { visibility: 'public', read_access: ['u3'], write_access: ['u3'], admin_access: ['u3'] } }),
+          newJob({
+            user_id: 'u3',
+            access_control: {
+              visibility: 'public',
+              read_access: ['u3'],
+              write_access: ['u3'],
+              admin_access: ['u3'],
+            },
+          }),
         )
       ).job;
       await h.store.createJob(newJob({ user_id: 'u3' }));
@@ -123,7 +156,9 @@ export const registerListTests = (h: ContractHarness): void => {
     });
 
     it('defaults to 50 per page and clamps the limit to 1..1000', async () => {
-      await h.store.createJobs(Array.from({ length: 1001 }, (_, i) => newJob({ parameters: { i } })));
+      await h.store.createJobs(
+        Array.from({ length: 1001 }, (_, i) => newJob({ parameters: { i } })),
+      );
       const dflt = await h.store.listJobs({});
       expect(dflt.items).toHaveLength(50);
       expect(dflt.next_cursor).not.toBeNull();
@@ -139,7 +174,10 @@ export const registerListTests = (h: ContractHarness): void => {
     it('rejects a cursor it did not produce with INVALID_PARAMETERS', async () => {
       await createInOrder(h.store, 3);
       for (const cursor of BAD_CURSORS) {
-        await expectSecretaryError(h.store.listJobs({}, { limit: 2, cursor }), 'INVALID_PARAMETERS');
+        await expectSecretaryError(
+          h.store.listJobs({}, { limit: 2, cursor }),
+          'INVALID_PARAMETERS',
+        );
       }
       expect((await h.store.listJobs({})).items).toHaveLength(3);
     });
@@ -149,7 +187,11 @@ export const registerListTests = (h: ContractHarness): void => {
     it('lists batches newest first with filters and pagination', async () => {
       const made: string[] = [];
       for (let i = 0; i < 5; i += 1) {
-        const { batch } = await h.store.createBatch({ batch_name: `b${i}`, user_id: i % 2 === 0 ? 'even' : 'odd', jobs: [newJob({ job_type: `bt${i}` })] });
+        const { batch } = await h.store.createBatch({
+          batch_name: `b${i}`,
+          user_id: i % 2 === 0 ? 'even' : 'odd',
+          jobs: [newJob({ job_type: `bt${i}` })],
+        });
         made.push(batch.batch_id);
       }
       const empty = (await h.store.createBatch({ jobs: [], user_id: 'odd' })).batch;
@@ -164,10 +206,18 @@ export const registerListTests = (h: ContractHarness): void => {
       expect(p2.next_cursor).toBeNull();
       expect([...p1.items, ...p2.items].map((b) => b.batch_id)).toEqual([...made].reverse());
 
-      expect((await h.store.listBatches({ status: 'completed' })).items.map((b) => b.batch_id)).toEqual([empty.batch_id]);
-      expect((await h.store.listBatches({ status: ['pending', 'completed'] })).items).toHaveLength(6);
-      expect((await h.store.listBatches({ user_id: 'even' })).items.map((b) => b.batch_name)).toEqual(['b4', 'b2', 'b0']);
-      expect((await h.store.listBatches({ visible_to: 'odd' })).items.map((b) => b.batch_id)).toEqual([empty.batch_id, made[3], made[1]]);
+      expect(
+        (await h.store.listBatches({ status: 'completed' })).items.map((b) => b.batch_id),
+      ).toEqual([empty.batch_id]);
+      expect((await h.store.listBatches({ status: ['pending', 'completed'] })).items).toHaveLength(
+        6,
+      );
+      expect(
+        (await h.store.listBatches({ user_id: 'even' })).items.map((b) => b.batch_name),
+      ).toEqual(['b4', 'b2', 'b0']);
+      expect(
+        (await h.store.listBatches({ visible_to: 'odd' })).items.map((b) => b.batch_id),
+      ).toEqual([empty.batch_id, made[3], made[1]]);
       expect((await h.store.listBatches({ visible_to: 'stranger' })).items).toEqual([]);
     });
 

@@ -24,14 +24,26 @@ const countOf = (s: StoreStats, jobType: string, status: string): number =>
 export const registerMaintenanceTests = (h: ContractHarness): void => {
   describe('reapExpiredLeases', () => {
     it('requeues an expired job while attempts remain, then fails it with WORKER_LOST', async () => {
-      const { job } = await h.store.createJob(newJob({ job_type: 'lost', max_attempts: 2, webhook: WEBHOOK }));
-      const alive = await createAndClaim(h.store, { job_type: 'alive' }, { owner: 'healthy', leaseMs: 30_000 });
+      const { job } = await h.store.createJob(
+        newJob({ job_type: 'lost', max_attempts: 2, webhook: WEBHOOK }),
+      );
+      const alive = await createAndClaim(
+        h.store,
+        { job_type: 'alive' },
+        { owner: 'healthy', leaseMs: 30_000 },
+      );
       await claimOne(h.store, { type: 'lost', owner: 'w-crashed', leaseMs: 60 });
       await sleep(150);
       const before = Date.now();
       expect(await h.store.reapExpiredLeases()).toEqual({ requeued: [job.job_id], failed: [] });
       let j = await mustGetJob(h.store, job.job_id);
-      expect(j).toMatchObject({ status: 'pending', attempts: 1, lease_owner: null, lease_expires_at: null, completed_at: null });
+      expect(j).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        lease_owner: null,
+        lease_expires_at: null,
+        completed_at: null,
+      });
       expectInstantBetween(j.run_at, before, Date.now());
       const warning = j.logs.find((l) => l.level === 'warning');
       expect(warning?.message).toContain('lease expired');
@@ -44,7 +56,13 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
       const beforeFail = Date.now();
       expect(await h.store.reapExpiredLeases()).toEqual({ requeued: [], failed: [job.job_id] });
       j = await mustGetJob(h.store, job.job_id);
-      expect(j).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'WORKER_LOST' }, lease_owner: null, lease_expires_at: null });
+      expect(j).toMatchObject({
+        status: 'failed',
+        attempts: 2,
+        error: { code: 'WORKER_LOST' },
+        lease_owner: null,
+        lease_expires_at: null,
+      });
       expectInstantBetween(j.completed_at, beforeFail, Date.now());
       expect((await h.store.listOutbox(job.job_id)).map((r) => r.kind)).toEqual(['failed']);
       expect(await h.store.reapExpiredLeases()).toEqual({ requeued: [], failed: [] });
@@ -52,7 +70,10 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
 
     it('moves batch counters and writes no outbox record for jobs without webhook', async () => {
       const { batch } = await h.store.createBatch({
-        jobs: [newJob({ job_type: 'once', max_attempts: 1 }), newJob({ job_type: 'twice', max_attempts: 2 })],
+        jobs: [
+          newJob({ job_type: 'once', max_attempts: 1 }),
+          newJob({ job_type: 'twice', max_attempts: 2 }),
+        ],
       });
       const once = await claimOne(h.store, { type: 'once', leaseMs: 60 });
       const twice = await claimOne(h.store, { type: 'twice', leaseMs: 60 });
@@ -81,9 +102,15 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
 
   describe('purgeFinished', () => {
     it('removes only terminal jobs finished before the cutoff and returns their parameters and results', async () => {
-      const old = await createAndClaim(h.store, { job_type: 'old', parameters: { file: 'uploads/a.pdf' }, webhook: WEBHOOK });
+      const old = await createAndClaim(h.store, {
+        job_type: 'old',
+        parameters: { file: 'uploads/a.pdf' },
+        webhook: WEBHOOK,
+      });
       expect(await h.store.complete(leaseOf(old), { dir: 'cache/pdf/a' })).toBe(true);
-      const { job: oldCancelled } = await h.store.createJob(newJob({ job_type: 'oldc', parameters: { file: 'b' } }));
+      const { job: oldCancelled } = await h.store.createJob(
+        newJob({ job_type: 'oldc', parameters: { file: 'b' } }),
+      );
       await h.store.cancelJob(oldCancelled.job_id);
       const { job: stillPending } = await h.store.createJob(newJob({ job_type: 'p' }));
       const stillRunning = await createAndClaim(h.store, { job_type: 'r' });
@@ -96,8 +123,16 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
       const res = await h.store.purgeFinished(cutoff);
       const byId = new Map(res.jobs.map((j) => [j.job_id, j]));
       expect([...byId.keys()].sort()).toEqual([old.job_id, oldCancelled.job_id].sort());
-      expect(byId.get(old.job_id)).toEqual({ job_id: old.job_id, parameters: { file: 'uploads/a.pdf' }, results: { dir: 'cache/pdf/a' } });
-      expect(byId.get(oldCancelled.job_id)).toEqual({ job_id: oldCancelled.job_id, parameters: { file: 'b' }, results: null });
+      expect(byId.get(old.job_id)).toEqual({
+        job_id: old.job_id,
+        parameters: { file: 'uploads/a.pdf' },
+        results: { dir: 'cache/pdf/a' },
+      });
+      expect(byId.get(oldCancelled.job_id)).toEqual({
+        job_id: oldCancelled.job_id,
+        parameters: { file: 'b' },
+        results: null,
+      });
       expect(res.outbox).toBeGreaterThanOrEqual(1);
       expect(await h.store.getJob(old.job_id)).toBeNull();
       expect(await h.store.listOutbox(old.job_id)).toEqual([]);
@@ -110,23 +145,33 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
     it('leaves the outbox records of jobs that stay', async () => {
       // Docs: purge removes terminal jobs "with their outbox records"; a job that is not purged keeps its history.
       const live = await createAndClaim(h.store, { webhook: WEBHOOK });
-      expect(await h.store.updateProgress(leaseOf(live), { step: 's', percent: 10, message: null })).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(live), { step: 's', percent: 10, message: null }),
+      ).toBe(true);
       expect((await drainOutbox(h.store)).map((r) => r.kind)).toEqual(['progress']);
       await sleep(5);
       const res = await h.store.purgeFinished(isoIn(1000));
       expect(res).toMatchObject({ jobs: [], outbox: 0 });
-      expect((await h.store.listOutbox(live.job_id)).map((r) => [r.kind, r.status])).toEqual([['progress', 'delivered']]);
+      expect((await h.store.listOutbox(live.job_id)).map((r) => [r.kind, r.status])).toEqual([
+        ['progress', 'delivered'],
+      ]);
     });
 
-    it('honours the limit', async () => {
-      for (let i = 0; i < 3; i += 1) {
-        const { job } = await h.store.createJob(newJob());
-        await h.store.cancelJob(job.job_id);
-      }
+    it('honours the limit and keeps a batch while any of its jobs is left', async () => {
+      const { batch, jobs } = await h.store.createBatch({ jobs: [newJob(), newJob(), newJob()] });
+      for (const j of jobs) await h.store.cancelJob(j.job_id);
+      expect((await mustGetBatch(h.store, batch.batch_id)).status).toBe('cancelled');
       await sleep(5);
       const first = await h.store.purgeFinished(isoIn(1000), 2);
       expect(first.jobs).toHaveLength(2);
+      expect(first.batches).toBe(0);
       expect((await h.store.listJobs({})).items).toHaveLength(1);
+      expect(await h.store.getBatch(batch.batch_id)).not.toBeNull();
+      const second = await h.store.purgeFinished(isoIn(1000), 2);
+      expect(second.jobs).toHaveLength(1);
+      const third = await h.store.purgeFinished(isoIn(1000), 2);
+      expect(second.batches + third.batches).toBe(1);
+      expect(await h.store.getBatch(batch.batch_id)).toBeNull();
     });
 
     it('removes terminal batches that have no jobs left, keeps the others', async () => {
@@ -144,17 +189,25 @@ export const registerMaintenanceTests = (h: ContractHarness): void => {
       expect(await h.store.getBatch(empty.batch_id)).toBeNull();
       expect(await h.store.getBatch(finished.batch.batch_id)).toBeNull();
       expect(await h.store.getBatch(open.batch.batch_id)).not.toBeNull();
-      expect((await h.store.listBatches({})).items.map((b) => b.batch_id)).toEqual([open.batch.batch_id]);
+      expect((await h.store.listBatches({})).items.map((b) => b.batch_id)).toEqual([
+        open.batch.batch_id,
+      ]);
     });
   });
 
   describe('stats', () => {
     it('counts jobs by type and status, ready jobs and pending outbox records', async () => {
-      await h.store.createJobs([newJob({ job_type: 'a' }), newJob({ job_type: 'a' }), newJob({ job_type: 'a', run_at: isoIn(60_000) })]);
+      await h.store.createJobs([
+        newJob({ job_type: 'a' }),
+        newJob({ job_type: 'a' }),
+        newJob({ job_type: 'a', run_at: isoIn(60_000) }),
+      ]);
       const b = await createAndClaim(h.store, { job_type: 'b' });
       const hooked = await createAndClaim(h.store, { job_type: 'c', webhook: WEBHOOK });
       expect(await h.store.complete(leaseOf(hooked), {})).toBe(true);
-      const { job: cancelled } = await h.store.createJob(newJob({ job_type: 'c', webhook: WEBHOOK }));
+      const { job: cancelled } = await h.store.createJob(
+        newJob({ job_type: 'c', webhook: WEBHOOK }),
+      );
       await h.store.cancelJob(cancelled.job_id);
       const s = await h.store.stats();
       expect(countOf(s, 'a', 'pending')).toBe(3);

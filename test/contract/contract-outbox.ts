@@ -14,7 +14,11 @@ import {
   WEBHOOK,
 } from '../helpers/store-fixtures.js';
 
-const attemptOf = (r: OutboxRecord, n: number, outcome: DeliveryAttempt['outcome'] = 'delivered'): DeliveryAttempt => ({
+const attemptOf = (
+  r: OutboxRecord,
+  n: number,
+  outcome: DeliveryAttempt['outcome'] = 'delivered',
+): DeliveryAttempt => ({
   event_id: r.event_id,
   kind: r.kind,
   attempt: n,
@@ -29,12 +33,18 @@ export const registerOutboxTests = (h: ContractHarness): void => {
   describe('outbox records', () => {
     it('writes progress and terminal records in seq order; listOutbox returns them in order', async () => {
       const c = await createAndClaim(h.store, { webhook: WEBHOOK });
-      expect(await h.store.updateProgress(leaseOf(c), { step: 'a', percent: 10, message: null })).toBe(true);
-      expect(await h.store.updateProgress(leaseOf(c), { step: 'b', percent: 20, message: null })).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(c), { step: 'a', percent: 10, message: null }),
+      ).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(c), { step: 'b', percent: 20, message: null }),
+      ).toBe(true);
       expect(await h.store.complete(leaseOf(c), { ok: 1 })).toBe(true);
       const records = await h.store.listOutbox(c.job_id);
       expect(records.map((r) => r.kind)).toEqual(['progress', 'progress', 'completed']);
-      expect(records.every((r) => r.job_id === c.job_id && r.status === 'pending' && r.attempts === 0)).toBe(true);
+      expect(
+        records.every((r) => r.job_id === c.job_id && r.status === 'pending' && r.attempts === 0),
+      ).toBe(true);
       expect(records[0]!.seq).toBeLessThan(records[1]!.seq);
       expect(records[1]!.seq).toBeLessThan(records[2]!.seq);
       expect(records[0]!.snapshot?.progress).toMatchObject({ step: 'a', percent: 10 });
@@ -43,7 +53,9 @@ export const registerOutboxTests = (h: ContractHarness): void => {
 
     it('writes nothing for jobs without a webhook, whatever happens to them', async () => {
       const a = await createAndClaim(h.store, { job_type: 'nw', max_attempts: 1 });
-      expect(await h.store.updateProgress(leaseOf(a), { step: 's', percent: 50, message: null })).toBe(true);
+      expect(
+        await h.store.updateProgress(leaseOf(a), { step: 's', percent: 50, message: null }),
+      ).toBe(true);
       expect(await h.store.complete(leaseOf(a), {})).toBe(true);
       const b = await createAndClaim(h.store, { job_type: 'nw2' });
       expect(await h.store.fail(leaseOf(b), jobError())).toBe(true);
@@ -59,11 +71,16 @@ export const registerOutboxTests = (h: ContractHarness): void => {
 
     it('writes one batch record per entry of a batch into a terminal state', async () => {
       const empty = await h.store.createBatch({ jobs: [], webhook: WEBHOOK });
-      const { batch } = await h.store.createBatch({ webhook: WEBHOOK, jobs: [newJob({ job_type: 'bw' })] });
+      const { batch } = await h.store.createBatch({
+        webhook: WEBHOOK,
+        jobs: [newJob({ job_type: 'bw' })],
+      });
       const c = await claimOne(h.store, { type: 'bw' });
       expect(await h.store.fail(leaseOf(c), jobError())).toBe(true);
       let sent = (await drainOutbox(h.store)).filter((r) => r.kind === 'batch');
-      expect(sent.map((r) => r.batch_id).sort()).toEqual([empty.batch.batch_id, batch.batch_id].sort());
+      expect(sent.map((r) => r.batch_id).sort()).toEqual(
+        [empty.batch.batch_id, batch.batch_id].sort(),
+      );
       expect(sent.every((r) => r.job_id === null)).toBe(true);
       expect((await h.store.retryJob(c.job_id)).outcome).toBe('retried');
       const again = await claimOne(h.store, { type: 'bw' });
@@ -82,7 +99,9 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       const ids = (await h.store.listOutbox(c.job_id)).map((r) => r.event_id);
 
       const first = await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 });
-      expect(first.map((r) => [r.event_id, r.kind, r.status, r.attempts, r.superseded])).toEqual([[ids[0], 'progress', 'sending', 1, true]]);
+      expect(first.map((r) => [r.event_id, r.kind, r.status, r.attempts, r.superseded])).toEqual([
+        [ids[0], 'progress', 'sending', 1, true],
+      ]);
       expect(await h.store.claimOutbox({ owner: 'Y', limit: 10, leaseMs: 30_000 })).toEqual([]);
       expect(await h.store.finishOutbox(ids[0]!, 'X', { outcome: 'delivered' })).toBe(true);
 
@@ -90,10 +109,16 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       expect(second.map((r) => [r.event_id, r.superseded])).toEqual([[ids[1], true]]);
       expect(await h.store.finishOutbox(ids[1]!, 'X', { outcome: 'skipped' })).toBe(true);
       const third = await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 });
-      expect(third.map((r) => [r.event_id, r.kind, r.superseded])).toEqual([[ids[2], 'completed', false]]);
+      expect(third.map((r) => [r.event_id, r.kind, r.superseded])).toEqual([
+        [ids[2], 'completed', false],
+      ]);
       expect(await h.store.finishOutbox(ids[2]!, 'X', { outcome: 'failed' })).toBe(true);
       expect(await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 })).toEqual([]);
-      expect((await h.store.listOutbox(c.job_id)).map((r) => r.status)).toEqual(['delivered', 'skipped', 'failed']);
+      expect((await h.store.listOutbox(c.job_id)).map((r) => r.status)).toEqual([
+        'delivered',
+        'skipped',
+        'failed',
+      ]);
     });
 
     it('serves several targets in one claim, up to limit', async () => {
@@ -126,12 +151,19 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       await h.store.updateProgress(leaseOf(c), { step: 'a', percent: 10, message: null });
       await h.store.complete(leaseOf(c), {});
       const [r] = await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 });
-      const next = isoIn(200);
-      expect(await h.store.finishOutbox(r!.event_id, 'X', { outcome: 'retry', next_attempt_at: next })).toBe(true);
+      const next = isoIn(150);
+      expect(
+        await h.store.finishOutbox(r!.event_id, 'X', { outcome: 'retry', next_attempt_at: next }),
+      ).toBe(true);
       const stored = (await h.store.listOutbox(c.job_id))[0]!;
-      expect(stored).toMatchObject({ event_id: r!.event_id, status: 'pending', attempts: 1, next_attempt_at: next });
+      expect(stored).toMatchObject({
+        event_id: r!.event_id,
+        status: 'pending',
+        attempts: 1,
+        next_attempt_at: next,
+      });
       expect(await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 })).toEqual([]);
-      await sleep(300);
+      await sleep(220);
       const again = await h.store.claimOutbox({ owner: 'X', limit: 10, leaseMs: 30_000 });
       expect(again.map((x) => [x.event_id, x.attempts])).toEqual([[r!.event_id, 2]]);
     });
@@ -143,7 +175,9 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       expect(await h.store.claimOutbox({ owner: 'alive', limit: 1, leaseMs: 30_000 })).toEqual([]);
       await sleep(120);
       const again = await h.store.claimOutbox({ owner: 'alive', limit: 1, leaseMs: 30_000 });
-      expect(again.map((x) => [x.event_id, x.attempts, x.status])).toEqual([[r!.event_id, 2, 'sending']]);
+      expect(again.map((x) => [x.event_id, x.attempts, x.status])).toEqual([
+        [r!.event_id, 2, 'sending'],
+      ]);
       expect(await h.store.finishOutbox(r!.event_id, 'dead', { outcome: 'delivered' })).toBe(false);
       expect(await h.store.finishOutbox(r!.event_id, 'alive', { outcome: 'delivered' })).toBe(true);
     });
@@ -155,10 +189,18 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       await h.store.cancelJob(job.job_id);
       const [r1] = await h.store.claimOutbox({ owner: 'X', limit: 1, leaseMs: 30_000 });
       const a1 = attemptOf(r1!, 1, 'retry');
-      expect(await h.store.finishOutbox(r1!.event_id, 'X', { outcome: 'retry', next_attempt_at: isoIn(-1), attempt: a1 })).toBe(true);
+      expect(
+        await h.store.finishOutbox(r1!.event_id, 'X', {
+          outcome: 'retry',
+          next_attempt_at: isoIn(-1),
+          attempt: a1,
+        }),
+      ).toBe(true);
       const [r2] = await h.store.claimOutbox({ owner: 'X', limit: 1, leaseMs: 30_000 });
       const a2 = attemptOf(r2!, 2);
-      expect(await h.store.finishOutbox(r2!.event_id, 'X', { outcome: 'delivered', attempt: a2 })).toBe(true);
+      expect(
+        await h.store.finishOutbox(r2!.event_id, 'X', { outcome: 'delivered', attempt: a2 }),
+      ).toBe(true);
       expect(await h.store.getDeliveries(job.job_id)).toEqual([a1, a2]);
       expect(await h.store.getDeliveries('job-unknown')).toEqual([]);
     });
@@ -170,7 +212,13 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       for (let n = 1; n <= 5; n += 1) {
         const [r] = await store.claimOutbox({ owner: 'X', limit: 1, leaseMs: 30_000 });
         expect(r?.attempts).toBe(n);
-        expect(await store.finishOutbox(r!.event_id, 'X', { outcome: 'retry', next_attempt_at: isoIn(-1), attempt: attemptOf(r!, n, 'retry') })).toBe(true);
+        expect(
+          await store.finishOutbox(r!.event_id, 'X', {
+            outcome: 'retry',
+            next_attempt_at: isoIn(-1),
+            attempt: attemptOf(r!, n, 'retry'),
+          }),
+        ).toBe(true);
       }
       expect((await store.getDeliveries(job.job_id)).map((d) => d.attempt)).toEqual([3, 4, 5]);
     });
@@ -184,7 +232,11 @@ export const registerOutboxTests = (h: ContractHarness): void => {
       await h.store.cancelJob(cancelled.job_id);
       await drainOutbox(h.store);
 
-      for (const [id, kind] of [[done.job_id, 'completed'], [failed.job_id, 'failed'], [cancelled.job_id, 'cancelled']] as const) {
+      for (const [id, kind] of [
+        [done.job_id, 'completed'],
+        [failed.job_id, 'failed'],
+        [cancelled.job_id, 'cancelled'],
+      ] as const) {
         const rec = await h.store.redeliver(id);
         expect(rec).toMatchObject({ job_id: id, kind, status: 'pending' });
         const list = await h.store.listOutbox(id);

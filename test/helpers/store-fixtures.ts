@@ -4,10 +4,20 @@
  */
 import { expect } from 'vitest';
 import { SecretaryError } from '../../src/core/errors.js';
-import type { Batch, ClaimedJob, Job, JobError, LogEntry, LogLevel, NewJob, WebhookConfig } from '../../src/core/job.js';
+import type {
+  Batch,
+  ClaimedJob,
+  Job,
+  JobError,
+  LogEntry,
+  LogLevel,
+  NewJob,
+  WebhookConfig,
+} from '../../src/core/job.js';
 import type { JobStore, Lease, OutboxRecord, StoreEvent } from '../../src/store/job-store.js';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An ISO instant `ms` milliseconds from now (negative: in the past). */
 export const isoIn = (ms: number): string => new Date(Date.now() + ms).toISOString();
@@ -27,9 +37,16 @@ export const logEntry = (message: string, level: LogLevel = 'info'): LogEntry =>
   message,
 });
 
-export const jobError = (code = 'HANDLER_ERROR', message = 'boom'): JobError => ({ code, message, details: null });
+export const jobError = (code = 'HANDLER_ERROR', message = 'boom'): JobError => ({
+  code,
+  message,
+  details: null,
+});
 
-export const leaseOf = (job: ClaimedJob): Lease => ({ job_id: job.job_id, lease_token: job.lease_token });
+export const leaseOf = (job: ClaimedJob): Lease => ({
+  job_id: job.job_id,
+  lease_token: job.lease_token,
+});
 
 /** Claims exactly one job of `type` (throws if the store hands out none or more). */
 export const claimOne = async (
@@ -43,7 +60,8 @@ export const claimOne = async (
     types: { [type]: 1 },
     leaseMs: opts.leaseMs ?? 30_000,
   });
-  if (got.length !== 1 || !got[0]) throw new Error(`claimOne(${type}): expected 1 job, got ${got.length}`);
+  if (got.length !== 1 || !got[0])
+    throw new Error(`claimOne(${type}): expected 1 job, got ${got.length}`);
   return got[0];
 };
 
@@ -100,7 +118,10 @@ export const recordEvents = (store: JobStore): { events: StoreEvent[]; stop: () 
 };
 
 /** Polls `check` until it holds (events may be published after the awaited call returns). */
-export const eventually = async (check: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<boolean> => {
+export const eventually = async (
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 2000,
+): Promise<boolean> => {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return true;
@@ -126,7 +147,12 @@ export const drainOutbox = async (store: JobStore, owner = 'sender'): Promise<Ou
 export const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
 /** Asserts that `iso` is an ISO instant with `Z` within [from - slack, to + slack] (ms). */
-export const expectInstantBetween = (iso: string | null | undefined, from: number, to: number, slackMs = 2000): void => {
+export const expectInstantBetween = (
+  iso: string | null | undefined,
+  from: number,
+  to: number,
+  slackMs = 2000,
+): void => {
   expect(iso).toMatch(ISO_Z);
   const t = Date.parse(iso as string);
   expect(t).toBeGreaterThanOrEqual(from - slackMs);

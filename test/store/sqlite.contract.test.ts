@@ -10,7 +10,10 @@ const dir = mkdtempSync(join(tmpdir(), 'secretary-sqlite-contract-'));
 const paths = new WeakMap<JobStore, string>();
 let n = 0;
 
-const open = async (path: string, limits?: ConstructorParameters<typeof SqliteJobStore>[0]['limits']): Promise<JobStore> => {
+const open = async (
+  path: string,
+  limits?: ConstructorParameters<typeof SqliteJobStore>[0]['limits'],
+): Promise<JobStore> => {
   const store = new SqliteJobStore({ path, limits });
   await store.init();
   paths.set(store, path);

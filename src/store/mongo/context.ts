@@ -31,7 +31,7 @@ import {
   type MongoClient,
   type UpdateFilter,
 } from 'mongodb';
-import { deriveBatchStatus, type JobStatus } from '../../core/job.js';
+import { deriveBatchStatus, type BatchStatus, type JobStatus } from '../../core/job.js';
 import { newEventId } from '../../core/ids.js';
 import { SecretaryError } from '../../core/errors.js';
 import type { EventHub } from '../event-hub.js';
@@ -162,9 +162,20 @@ export class MongoContext {
     return doc.seq - n + 1;
   }
 
-  emitJob(u: MongoUnit, d: JobDoc): void {
-    u.events.push({ type: 'job', change: jobChangeOf(d) });
-    if (d.status === 'pending') u.events.push({ type: 'enqueued', job_types: [d.job_type] });
+  /**
+   * Queues the job event (and `enqueued` for a pending job). The echo key is remembered now,
+   * before commit, so the change stream's copy of this change is always recognised.
+   */
+  emitJob(u: MongoUnit, d: JobDoc, enqueued = true): void {
+    const change = jobChangeOf(d);
+    this.recent.add(`j:${change.job_id}:${change.version}`);
+    u.events.push({ type: 'job', change });
+    if (enqueued && d.status === 'pending') u.events.push({ type: 'enqueued', job_types: [d.job_type] });
+  }
+
+  emitBatch(u: MongoUnit, batchId: string, status: BatchStatus): void {
+    this.recent.add(`b:${batchId}:${status}`);
+    u.events.push({ type: 'batch', batch_id: batchId, status });
   }
 
   private emitOutbox(u: MongoUnit): void {
@@ -254,7 +265,7 @@ export class MongoContext {
       const cas = { batch_id: doc.batch_id, status: doc.status, rev: doc.rev ?? null } as Filter<BatchDoc>;
       const res = await this.c.batches.updateOne(cas, update, this.opts(u));
       if (res.modifiedCount === 1) {
-        u.events.push({ type: 'batch', batch_id: doc.batch_id, status });
+        this.emitBatch(u, doc.batch_id, status);
         await this.recordOutbox(u, { batch_id: doc.batch_id }, i, true);
         return;
       }

@@ -69,10 +69,9 @@ export const extendLeases = async (ctx: MongoContext, owner: string, leases: { j
   const expires = new Date(Date.now() + leaseMs);
   const held = leases.map((l) => ({ ...fence(l.job_id, l.lease_token), lease_owner: owner }));
   await ctx.c.jobs.updateMany({ $or: held } as Filter<JobDoc>, { $set: { lease_expires_at: expires } });
-  const still = await ctx.c.jobs
-    .find({ $or: held } as Filter<JobDoc>, { projection: { job_id: 1, lease_expires_at: 1 } })
-    .toArray();
-  const ok = new Set(still.filter((d) => d.lease_expires_at?.getTime() === expires.getTime()).map((d) => d.job_id));
+  // Still fenced after the update → the update extended it (tokens are never reused).
+  const still = await ctx.c.jobs.find({ $or: held } as Filter<JobDoc>, { projection: { job_id: 1 } }).toArray();
+  const ok = new Set(still.map((d) => d.job_id));
   return leases.filter((l) => !ok.has(l.job_id)).map((l) => l.job_id);
 };
 

@@ -105,7 +105,6 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_open ON outbox (target, seq) WHERE status IN ('pending', 'sending');
 CREATE INDEX outbox_open_seq ON outbox (seq) WHERE status IN ('pending', 'sending');
 CREATE INDEX outbox_job ON outbox (job_id, seq) WHERE job_id IS NOT NULL;
-CREATE INDEX outbox_done ON outbox (created_at) WHERE status IN ('delivered', 'failed', 'skipped');
 `;
 
 /**

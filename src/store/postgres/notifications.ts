@@ -1,69 +1,70 @@
 /**
- * The NOTIFY wire format of the PostgreSQL store (channel `secretary_events[_<schema>]`), written
- * by the SQL in `sql/fragments.ts` and `sql/batch.ts`, read here. Payloads are small JSON
- * objects (always under 8000 bytes; never results):
- *
- * - `{o, k:'j', id, t, b, u, s, v, at, p, w}`: a job change (`at` epoch ms; `p` progress with step
- *   and message cut to 200/1000 characters; `w` true when the change wrote outbox records). A
- *   change to `pending` also means "jobs of type `t` are claimable" (`enqueued`).
- * - `{o, k:'b', id, s, w}`: a batch changed status.
- * - `{o, k:'o'}`: outbox records are waiting.
- * - `{o, k:'x'}`: a change too large to describe (ignored; polling covers it).
+ * The NOTIFY wire format of the PostgreSQL store (channel `secretary_events[_<schema>]`).
+ * A payload is `{"o": origin, "e": [StoreEvent, …]}`, always under 8000 bytes (the server's
+ * limit): events are packed into as few payloads as fit; a job change whose progress message is
+ * too long travels with the message cut to 1000 characters. Results never travel.
  *
  * `o` is the sending store instance: an instance ignores its own notifications, because it
- * already published those events in-process right after commit.
+ * published those events in-process right after commit.
  */
-import type { BatchStatus, JobProgress, JobStatus } from '../../core/job.js';
 import type { StoreEvent } from '../job-store.js';
 
-interface Payload {
-  o?: string;
-  k?: string;
-  id?: string;
-  t?: string;
-  b?: string | null;
-  u?: string | null;
-  s?: string;
-  v?: number;
-  at?: number;
-  p?: JobProgress | null;
-  w?: boolean;
-}
+/** Largest payload we send (the server refuses 8000 bytes and more). */
+export const MAX_NOTIFY_BYTES = 7900;
 
-/** The events a notification stands for; `[]` for our own, unknown or malformed ones. */
+const EVENT_TYPES = new Set(['job', 'enqueued', 'batch', 'outbox']);
+
+const shrink = (event: StoreEvent): StoreEvent => {
+  if (event.type !== 'job' || !event.change.progress) return event;
+  const p = event.change.progress;
+  return {
+    type: 'job',
+    change: {
+      ...event.change,
+      progress: { step: String(p.step).slice(0, 200), percent: p.percent, message: p.message?.slice(0, 1000) ?? null },
+    },
+  };
+};
+
+/** Packs events into NOTIFY payloads; an event that cannot be made small enough is dropped. */
+export const encodeNotifications = (origin: string, events: StoreEvent[]): string[] => {
+  const head = `{"o":${JSON.stringify(origin)},"e":[`;
+  const room = MAX_NOTIFY_BYTES - Buffer.byteLength(head) - 2;
+  const payloads: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  const close = (): void => {
+    if (parts.length) payloads.push(`${head}${parts.join(',')}]}`);
+    parts = [];
+    size = 0;
+  };
+  for (const event of events) {
+    let text = JSON.stringify(event);
+    let bytes = Buffer.byteLength(text);
+    if (bytes > room) {
+      text = JSON.stringify(shrink(event));
+      bytes = Buffer.byteLength(text);
+      if (bytes > room) continue;
+    }
+    if (size + bytes + 1 > room) close();
+    parts.push(text);
+    size += bytes + 1;
+  }
+  close();
+  return payloads;
+};
+
+/** The events of a notification; `[]` for our own, and for malformed ones. */
 export const decodeNotification = (text: string, ownOrigin: string): StoreEvent[] => {
-  let p: Payload;
+  let p: { o?: unknown; e?: unknown };
   try {
-    p = JSON.parse(text) as Payload;
+    p = JSON.parse(text) as { o?: unknown; e?: unknown };
   } catch {
     return [];
   }
-  if (typeof p !== 'object' || p === null || p.o === ownOrigin) return [];
-  if (p.k === 'j' && typeof p.id === 'string' && typeof p.t === 'string' && typeof p.s === 'string') {
-    const events: StoreEvent[] = [
-      {
-        type: 'job',
-        change: {
-          job_id: p.id,
-          job_type: p.t,
-          batch_id: p.b ?? null,
-          user_id: p.u ?? null,
-          status: p.s as JobStatus,
-          progress: p.p ?? null,
-          version: Number(p.v ?? 0),
-          updated_at: new Date(Number(p.at ?? 0)).toISOString(),
-        },
-      },
-    ];
-    if (p.s === 'pending') events.push({ type: 'enqueued', job_types: [p.t] });
-    if (p.w === true) events.push({ type: 'outbox' });
-    return events;
-  }
-  if (p.k === 'b' && typeof p.id === 'string' && typeof p.s === 'string') {
-    const events: StoreEvent[] = [{ type: 'batch', batch_id: p.id, status: p.s as BatchStatus }];
-    if (p.w === true) events.push({ type: 'outbox' });
-    return events;
-  }
-  if (p.k === 'o') return [{ type: 'outbox' }];
-  return [];
+  if (typeof p !== 'object' || p === null || p.o === ownOrigin || !Array.isArray(p.e)) return [];
+  return p.e.filter(
+    (e): e is StoreEvent =>
+      typeof e === 'object' && e !== null && EVENT_TYPES.has((e as { type?: unknown }).type as string),
+  );
 };

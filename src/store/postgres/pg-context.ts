@@ -12,6 +12,7 @@ import type { PgNames } from './pg-names.js';
 import { rowToChange, type ChangeRow } from './rows.js';
 import type { BatchChanges } from './sql/batch.js';
 import type { BuiltQuery } from './sql/lists.js';
+import { NOTIFY_SQL, Notifier } from './notifier.js';
 import { buildStatements, type Statement, type Statements } from './statements.js';
 
 export interface PgContextOptions {
@@ -21,6 +22,7 @@ export interface PgContextOptions {
   limits: StoreLimits;
   hub: EventHub;
   preparedStatements: boolean;
+  onNotifyError?: (err: Error) => void;
 }
 
 /** A job change as returned by a transition statement. */
@@ -35,6 +37,7 @@ export class PgContext {
   readonly sql: Statements;
   private readonly hub: EventHub;
   private readonly prepared: boolean;
+  private readonly notifier: Notifier;
 
   constructor(opts: PgContextOptions) {
     this.names = opts.names;
@@ -52,6 +55,14 @@ export class PgContext {
     // An idle connection that breaks (server restart) must not crash the process; the pool
     // drops it and the next query opens a new one.
     this.pool.on('error', () => undefined);
+    const notify: Statement = { name: 'secretary_notify', text: NOTIFY_SQL };
+    this.notifier = new Notifier({
+      origin: opts.names.origin,
+      send: async (payloads) => {
+        await this.rows(notify, [opts.names.channel, payloads]);
+      },
+      onError: opts.onNotifyError,
+    });
   }
 
   /** Runs a fixed statement (prepared, when enabled) or a built query; returns its rows. */
@@ -90,7 +101,15 @@ export class PgContext {
     }
   }
 
+  /** Publishes committed changes: in-process at once, to other processes by NOTIFY. */
   publish(events: StoreEvent[]): void {
+    if (events.length === 0) return;
+    this.hub.publishAll(events);
+    this.notifier.push(events);
+  }
+
+  /** Publishes events that came from another process (in-process only). */
+  publishRemote(events: StoreEvent[]): void {
     if (events.length) this.hub.publishAll(events);
   }
 
@@ -117,6 +136,7 @@ export class PgContext {
   }
 
   async end(): Promise<void> {
+    await this.notifier.drain();
     await this.pool.end();
   }
 }

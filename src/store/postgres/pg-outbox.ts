@@ -28,7 +28,6 @@ export const finishOutbox = async (ctx: PgContext, eventId: string, owner: strin
     next,
     JSON.stringify(f.attempt ? [f.attempt] : []),
     ctx.limits.maxDeliveries,
-    wakeSenders,
   ]);
   const finished = (row?.finished ?? 0) > 0;
   if (finished && wakeSenders) ctx.publish([{ type: 'outbox' }]);

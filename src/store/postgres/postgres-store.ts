@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL store: several processes and hosts share one database. Claims use
- * `FOR UPDATE SKIP LOCKED`; every transition (job row, batch counters, outbox record, NOTIFY) is
- * one statement, so one round trip and one transaction. Events are published in-process right
- * after commit and reach other processes through LISTEN/NOTIFY (`crossProcessEvents`).
+ * `FOR UPDATE SKIP LOCKED`; every transition (job row, batch counters, outbox record) is one
+ * statement, so one round trip and one transaction. Events are published in-process right after
+ * commit and reach other processes through LISTEN/NOTIFY (`crossProcessEvents`, see notifier.ts).
  *
  * See docs/postgres.md for the schema, the claim, NOTIFY and pooler notes.
  */
@@ -61,8 +61,8 @@ export interface PostgresStoreOptions {
   /** Named prepared statements (parse and plan once per connection). Default true; turn off
    *  for poolers that do not support them (PgBouncer before 1.21 in transaction mode). */
   preparedStatements?: boolean;
-  /** Receive connection problems of the LISTEN connection (the store never logs). */
-  onListenerError?: (err: Error) => void;
+  /** Told about failures of cross-process events (LISTEN connection, NOTIFY); the store never logs. */
+  onEventsError?: (err: Error) => void;
 }
 
 type InsertedRow = JobRow & { batch_changes: BatchChanges };
@@ -89,13 +89,14 @@ export class PostgresJobStore implements JobStore {
       limits: { ...DEFAULT_STORE_LIMITS, ...opts.limits },
       hub: this.hub,
       preparedStatements: opts.preparedStatements ?? true,
+      onNotifyError: opts.onEventsError,
     });
     this.listener = new NotificationListener({
       url: opts.listenUrl ?? opts.url,
       channel: names.channel,
       applicationName: 'secretary-listener',
-      onNotification: (payload) => this.ctx.publish(decodeNotification(payload, names.origin)),
-      onError: opts.onListenerError,
+      onNotification: (payload) => this.ctx.publishRemote(decodeNotification(payload, names.origin)),
+      onError: opts.onEventsError,
     });
   }
 
@@ -230,7 +231,8 @@ export class PostgresJobStore implements JobStore {
 
   async listJobs(filter: JobFilter, page?: PageRequest): Promise<Page<Job>> {
     const limit = pageLimit(page);
-    const rows = await this.ctx.rows<JobRow>(listJobsQuery(this.ctx.names, filter, page?.cursor, limit), []);
+    const q = listJobsQuery(this.ctx.names, filter, page?.cursor, limit);
+    const rows = await this.ctx.rows<JobRow>(q, q.values);
     return toPage(rows, limit, rowToJob);
   }
 
@@ -241,7 +243,8 @@ export class PostgresJobStore implements JobStore {
 
   async listBatches(filter: BatchFilter, page?: PageRequest): Promise<Page<Batch>> {
     const limit = pageLimit(page);
-    const rows = await this.ctx.rows<BatchRow>(listBatchesQuery(this.ctx.names, filter, page?.cursor, limit), []);
+    const q = listBatchesQuery(this.ctx.names, filter, page?.cursor, limit);
+    const rows = await this.ctx.rows<BatchRow>(q, q.values);
     return toPage(rows, limit, rowToBatch);
   }
 

@@ -12,6 +12,8 @@ import type { EventHub } from '../event-hub.js';
 import type { BatchRow } from './rows.js';
 
 export class SqliteContext {
+  private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
   private readonly cache = new Map<string, Database.Statement>();
   /** Events of the running transaction; published by `commit`. */
   pending: StoreEvent[] = [];
@@ -47,13 +49,11 @@ export class SqliteContext {
     return result;
   }
 
-  private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
-
   /**
-   * Group commit: writes issued in the same tick run in ONE `BEGIN IMMEDIATE` transaction,
-   * each in its own savepoint (a failing write rolls back alone). One commit for many jobs
-   * is what makes the embedded store fast; every write stays atomic on its own.
+   * Group commit: writes issued in the same tick run in ONE `BEGIN IMMEDIATE` transaction.
+   * One commit for many jobs is what makes the embedded store fast. Every write stays atomic
+   * on its own: if any write of the group throws, the whole group is rolled back and each
+   * write is re-run in its own transaction, so one bad write never takes others with it.
    */
   enqueue<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -70,42 +70,34 @@ export class SqliteContext {
     const ops = this.queue;
     this.queue = [];
     if (ops.length === 0) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    if (ops.length === 1) return this.runAlone(ops[0]!);
+    const values: unknown[] = [];
     this.pending = [];
     try {
       this.stmt('BEGIN IMMEDIATE').run();
-      try {
-        for (const op of ops) {
-          const mark = this.pending.length;
-          this.stmt('SAVEPOINT op').run();
-          try {
-            outcomes.push({ ok: true, value: op.fn() });
-            this.stmt('RELEASE op').run();
-          } catch (err) {
-            this.stmt('ROLLBACK TO op').run();
-            this.stmt('RELEASE op').run();
-            this.pending.length = mark;
-            outcomes.push({ ok: false, value: err });
-          }
-        }
-        this.stmt('COMMIT').run();
-      } catch (err) {
-        if (this.db.inTransaction) this.stmt('ROLLBACK').run();
-        throw err;
-      }
-    } catch (err) {
+      for (const op of ops) values.push(op.fn());
+      this.stmt('COMMIT').run();
+    } catch {
+      if (this.db.inTransaction) this.stmt('ROLLBACK').run();
       this.pending = [];
-      for (const op of ops) op.reject(err);
+      for (const op of ops) this.runAlone(op);
       return;
     }
     const events = this.pending;
     this.pending = [];
     if (events.length) this.hub.publishAll(events);
-    ops.forEach((op, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) op.resolve(o.value);
-      else op.reject(o.value);
-    });
+    ops.forEach((op, i) => op.resolve(values[i]));
+  }
+
+  private runAlone(op: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }): void {
+    let value: unknown;
+    try {
+      value = this.write(op.fn);
+    } catch (err) {
+      op.reject(err);
+      return;
+    }
+    op.resolve(value);
   }
 
   emit(event: StoreEvent): void {

@@ -75,7 +75,7 @@ export class SqliteJobStore implements JobStore {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     const db = new Database(opts.path, { timeout: 15_000 });
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : opts.synchronous === ('off' as string) ? 'OFF' : 'NORMAL'}`);
     db.pragma('busy_timeout = 15000');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');
@@ -287,15 +287,12 @@ export class SqliteJobStore implements JobStore {
         outboxCount += delOutbox.run(r.job_id).changes;
         delJob.run(r.job_id);
       }
+      const batchWhere = `status IN ('completed', 'failed', 'cancelled') AND completed_at < ?
+           AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.batch_id)`;
       outboxCount += this.ctx
-        .stmt(`DELETE FROM outbox WHERE status IN ('delivered', 'failed', 'skipped') AND created_at < ?`)
+        .stmt(`DELETE FROM outbox WHERE job_id IS NULL AND batch_id IN (SELECT batch_id FROM batches WHERE ${batchWhere})`)
         .run(cutoff).changes;
-      const batches = this.ctx
-        .stmt(
-          `DELETE FROM batches WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ?
-           AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.batch_id)`,
-        )
-        .run(cutoff).changes;
+      const batches = this.ctx.stmt(`DELETE FROM batches WHERE ${batchWhere}`).run(cutoff).changes;
       return {
         jobs: rows.map((r) => ({
           job_id: r.job_id,

@@ -8,23 +8,23 @@
  *    and reads their status before the change,
  * 3. moves the counters and re-derives status and `completed_at` (`bupd`),
  * 4. writes the `batch` outbox record when a batch with a webhook enters a terminal state (`bout`),
- * 5. notifies every batch whose status changed (`bnote`); `BATCH_CHANGES` hands them to the caller.
+ * 5. lists the batches whose status changed (`bchanged`); `BATCH_CHANGES` hands them to the caller,
+ *    which publishes the `batch` events.
  */
 import type { PgNames } from '../pg-names.js';
-import { quoteLiteral } from '../pg-names.js';
 import { NEW_EVENT_ID, NOW, OUTBOX_INSERT_COLUMNS, TERMINAL } from './fragments.js';
 
 const COUNTERS = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
 
 const delta = (s: string): string =>
-  `count(*) FILTER (WHERE to_s = '${s}') - count(*) FILTER (WHERE from_s = '${s}') AS d_${s}`;
+  `(count(*) FILTER (WHERE to_s = '${s}') - count(*) FILTER (WHERE from_s = '${s}'))::int AS d_${s}`;
 
 export const batchMoveCtes = (n: PgNames): string => {
   const status = `${n.batchStatus}(b.total_jobs + d.d_total, ${COUNTERS.map((s) => `b.${s}_jobs + d.d_${s}`).join(', ')})`;
   return `
 bdelta AS (
   SELECT batch_id,
-    count(*) FILTER (WHERE from_s IS NULL) - count(*) FILTER (WHERE to_s IS NULL) AS d_total,
+    (count(*) FILTER (WHERE from_s IS NULL) - count(*) FILTER (WHERE to_s IS NULL))::int AS d_total,
     ${COUNTERS.map(delta).join(',\n    ')}
   FROM moves WHERE batch_id IS NOT NULL GROUP BY batch_id
 ),
@@ -51,16 +51,13 @@ bout AS (
   FROM bupd WHERE has_webhook AND status IN ${TERMINAL} AND prev_status NOT IN ${TERMINAL}
   RETURNING batch_id
 ),
-bnote AS (
-  SELECT c.batch_id, c.status, c.w,
-    pg_notify(${quoteLiteral(n.channel)}, json_build_object('o', ${quoteLiteral(n.origin)}, 'k', 'b',
-      'id', c.batch_id, 's', c.status, 'w', c.w)::text) AS notified
-  FROM (SELECT u.batch_id, u.status, EXISTS (SELECT 1 FROM bout o WHERE o.batch_id = u.batch_id) AS w
-        FROM bupd u WHERE u.status IS DISTINCT FROM u.prev_status) c
+bchanged AS (
+  SELECT u.batch_id, u.status, EXISTS (SELECT 1 FROM bout o WHERE o.batch_id = u.batch_id) AS w
+  FROM bupd u WHERE u.status IS DISTINCT FROM u.prev_status
 )`;
 };
 
 /** Output column: `[[batch_id, status, outboxed], …]` of the batches whose status changed. */
-export const BATCH_CHANGES = `(SELECT coalesce(json_agg(json_build_array(batch_id, status, w)), '[]'::json) FROM bnote) AS batch_changes`;
+export const BATCH_CHANGES = `(SELECT coalesce(json_agg(json_build_array(batch_id, status, w)), '[]'::json) FROM bchanged) AS batch_changes`;
 
 export type BatchChanges = [batchId: string, status: string, outboxed: boolean][];

@@ -1,7 +1,7 @@
 /**
  * The claim: one statement that picks pending jobs with `FOR UPDATE SKIP LOCKED` (so concurrent
  * claimers never wait for or share a row), marks them `processing` with a fresh lease token per
- * job, moves the batch counters and notifies, all in one round trip.
+ * job and moves the batch counters, in one round trip.
  *
  * - `claimAny`: the fast path, when no type's room binds: one scan of `jobs_claim` in queue order.
  * - `claimPerType`: when a type's room (or its cluster-wide cap) is smaller than the limit: per
@@ -14,7 +14,7 @@ import type { PgNames } from '../pg-names.js';
 import { quoteLiteral } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import { NOW, jobNotifyCall, jobNotifyLateral } from './fragments.js';
+import { NOW } from './fragments.js';
 
 const QUEUE_ORDER = 'priority DESC, run_at, seq';
 
@@ -29,8 +29,8 @@ u AS (
 ),
 moves AS (SELECT batch_id, 'pending'::text AS from_s, 'processing'::text AS to_s FROM u WHERE batch_id IS NOT NULL),
 ${batchMoveCtes(n)}
-SELECT u.*, ${BATCH_CHANGES}, ${jobNotifyCall(n)}
-FROM u ${jobNotifyLateral(n, 'u', 'false')}
+SELECT u.*, ${BATCH_CHANGES}
+FROM u
 ORDER BY u.priority DESC, u.run_at, u.seq`;
 
 /** $1 types text[], $2 limit, $3 owner, $4 leaseMs. */

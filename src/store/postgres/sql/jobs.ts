@@ -3,18 +3,9 @@
  * writes, lease renewal, reads, retention and stats.
  */
 import type { PgNames } from '../pg-names.js';
-import { quoteLiteral } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import {
-  NOW,
-  OUTBOX_INSERT_COLUMNS,
-  TERMINAL,
-  appendCapped,
-  jobNotifyCall,
-  jobNotifyLateral,
-  NEW_EVENT_ID,
-} from './fragments.js';
+import { NEW_EVENT_ID, NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped } from './fragments.js';
 
 /**
  * Inserts the jobs of the JSON array $1 (see `jobInsertValue`) in array order.
@@ -40,8 +31,8 @@ moves AS (SELECT batch_id, NULL::text AS from_s, 'pending'::text AS to_s FROM in
 ${batchMoveCtes(n)}`
     : ''
 }
-SELECT ins.*, ${opts.moveBatches ? BATCH_CHANGES : `'[]'::json AS batch_changes`}, ${jobNotifyCall(n)}
-FROM ins ${jobNotifyLateral(n, 'ins', 'false')}
+SELECT ins.*, ${opts.moveBatches ? BATCH_CHANGES : `'[]'::json AS batch_changes`}
+FROM ins
 ORDER BY ins.seq`;
 
 /** $1 batch_id, $2 name, $3 status, $4 total, $5 user_id, $6 access_control, $7 webhook. */
@@ -60,10 +51,7 @@ o AS (
   FROM b WHERE b.status IN ${TERMINAL} AND b.webhook IS NOT NULL
   RETURNING batch_id
 )
-SELECT b.*, EXISTS (SELECT 1 FROM o) AS outboxed,
-  pg_notify(${quoteLiteral(n.channel)}, json_build_object('o', ${quoteLiteral(n.origin)}, 'k', 'b', 'id', b.batch_id,
-    's', b.status, 'w', EXISTS (SELECT 1 FROM o))::text) AS notified
-FROM b`;
+SELECT b.*, EXISTS (SELECT 1 FROM o) AS outboxed FROM b`;
 
 /** $1 job_id. One row (the status before) unless the job is unknown; a running job stays. */
 export const deleteJobSql = (n: PgNames): string => `
@@ -116,19 +104,14 @@ d AS (DELETE FROM ${n.jobs} j USING victims v WHERE j.seq = v.seq RETURNING j.jo
 od AS (DELETE FROM ${n.outbox} o USING d WHERE o.job_id = d.job_id RETURNING 1)
 SELECT d.job_id, d.parameters, d.results, (SELECT count(*) FROM od)::int AS outbox FROM d`;
 
-/** $1 cutoff: terminal batches without jobs, and finished outbox records, older than the cutoff. */
+/** $1 cutoff: terminal batches without jobs finished before the cutoff, with their outbox records. */
 export const purgeRestSql = (n: PgNames): string => `
 WITH bd AS (
   DELETE FROM ${n.batches} b WHERE b.status IN ${TERMINAL} AND b.completed_at < $1
     AND NOT EXISTS (SELECT 1 FROM ${n.jobs} j WHERE j.batch_id = b.batch_id)
   RETURNING b.batch_id
 ),
-od AS (
-  DELETE FROM ${n.outbox} o
-  WHERE (o.status IN ('delivered', 'failed', 'skipped') AND o.created_at < $1)
-     OR o.batch_id IN (SELECT batch_id FROM bd)
-  RETURNING 1
-)
+od AS (DELETE FROM ${n.outbox} o USING bd WHERE o.batch_id = bd.batch_id RETURNING 1)
 SELECT (SELECT count(*) FROM bd)::int AS batches, (SELECT count(*) FROM od)::int AS outbox`;
 
 export const statsSql = (n: PgNames): string => `

@@ -4,7 +4,7 @@
  * claimable. `SKIP LOCKED` keeps concurrent senders apart.
  */
 import type { PgNames } from '../pg-names.js';
-import { NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped, NEW_EVENT_ID, outboxNotifyCall } from './fragments.js';
+import { NEW_EVENT_ID, NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped } from './fragments.js';
 
 const SUPERSEDED = (n: PgNames, a: string): string =>
   `EXISTS (SELECT 1 FROM ${n.outbox} l WHERE l.target = ${a}.target AND l.seq > ${a}.seq AND l.status = 'pending')`;
@@ -31,7 +31,7 @@ SELECT u.*, ${SUPERSEDED(n, 'u')} AS superseded FROM u ORDER BY u.next_attempt_a
 
 /**
  * $1 event_id, $2 owner, $3 new status, $4 next attempt (retry; NULL: now), $5 delivery attempts
- * to log (JSON array), $6 delivery cap, $7 whether to notify senders.
+ * to log (JSON array), $6 delivery cap.
  */
 export const finishOutboxSql = (n: PgNames): string => `
 WITH f AS (
@@ -45,8 +45,7 @@ d AS (
   FROM f WHERE j.job_id = f.job_id AND jsonb_array_length($5::jsonb) > 0
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM f)::int AS finished,
-  (SELECT count(${outboxNotifyCall(n)}) FROM f WHERE $7::boolean)::int AS notified`;
+SELECT (SELECT count(*) FROM f)::int AS finished`;
 
 /** $1 job_id: a new record of the terminal job's kind, if it has a webhook. */
 export const redeliverSql = (n: PgNames): string => `
@@ -57,7 +56,7 @@ WITH r AS (
   FROM ${n.jobs} WHERE job_id = $1 AND status IN ${TERMINAL} AND webhook IS NOT NULL
   RETURNING *
 )
-SELECT r.*, false AS superseded, ${outboxNotifyCall(n)} AS notified FROM r`;
+SELECT r.*, false AS superseded FROM r`;
 
 /** $1 job_id. */
 export const listOutboxSql = (n: PgNames): string => `

@@ -1,7 +1,7 @@
 /**
  * Status transitions of one job (fenced worker writes, cancel, retry) and the lease reaper. Every
- * statement is built by `transitionSql`: the UPDATE that defines `u`, the batch counters, the
- * job's outbox record and the NOTIFY, in one statement (one round trip, one transaction).
+ * statement is built by `transitionSql`: the UPDATE that defines `u`, the batch counters and the
+ * job's outbox record, in one statement (one round trip, one transaction).
  *
  * A fenced write matches `job_id`, `lease_token` AND `status = 'processing'`; when it matches
  * nothing, the statement changes nothing and returns no row.
@@ -9,15 +9,7 @@
 import type { PgNames } from '../pg-names.js';
 import { changeColumns, jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import {
-  NOW,
-  OUTBOX_INSERT_COLUMNS,
-  TERMINAL,
-  appendCapped,
-  jobNotifyCall,
-  jobNotifyLateral,
-  jobOutboxValues,
-} from './fragments.js';
+import { NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped, jobOutboxValues } from './fragments.js';
 
 /** Which outbox record a transition writes for a job with a webhook. */
 export type TransitionOutbox = 'none' | 'progress' | 'terminal';
@@ -48,8 +40,8 @@ WITH ${spec.head ?? ''}
 u AS (${spec.update}),
 moves AS (SELECT batch_id, from_s, status AS to_s FROM u WHERE batch_id IS NOT NULL AND from_s IS DISTINCT FROM status),
 ${batchMoveCtes(n)}${spec.outbox === 'none' ? '' : `,\njout AS (${jobOutbox(n, spec.outbox)})`}
-SELECT u.*, ${BATCH_CHANGES}, ${outboxed} AS outboxed, ${jobNotifyCall(n)}
-FROM u ${jobNotifyLateral(n, 'u', outboxed)}
+SELECT u.*, ${BATCH_CHANGES}, ${outboxed} AS outboxed
+FROM u
 ORDER BY u.job_id`;
 };
 
