@@ -2,12 +2,16 @@
 import type { SecretaryConfig } from '../config/defaults.js';
 import type { HandlerRegistry } from '../worker/registry.js';
 import { echoJobType } from './echo/echo-handler.js';
+import { imageOcrJobType } from './imageocr/imageocr-handler.js';
+import { pdfJobType } from './pdf/pdf-handler.js';
 
 export interface HandlerDeps {
   config: SecretaryConfig;
 }
 
-export const registerBuiltinHandlers = (registry: HandlerRegistry, _deps: HandlerDeps): HandlerRegistry => {
+export const registerBuiltinHandlers = (registry: HandlerRegistry, deps: HandlerDeps): HandlerRegistry => {
   registry.register(echoJobType);
+  registry.register(pdfJobType(deps.config));
+  registry.register(imageOcrJobType(deps.config));
   return registry;
 };

@@ -1,0 +1,171 @@
+/**
+ * The `pdf` job type: input (upload, allowed local file or guarded URL) → content hash →
+ * cached work dir `cache/pdf/<hash>/<method-subdir>/` → extraction on the CPU pool → results
+ * with API URLs. A cache hit is a normal job (progress, results, webhooks) with
+ * `is_from_cache: true`.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, parse as parsePath } from 'node:path';
+import type { SecretaryConfig } from '../../config/defaults.js';
+import type { Job } from '../../core/job.js';
+import { cacheRelative, hashFile, shortHash, textContentUrl } from '../../files/cache-layout.js';
+import { extractPdf, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
+import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
+import { param, resolveInputFile } from '../shared/input-file.js';
+import { METHOD_ALIASES, pdfParameters, validatePdfParameters } from './pdf-parameters.js';
+
+const RESULT_FILE = 'result.json';
+
+export interface PdfOptions {
+  method: PdfMethod;
+  pageStart: number | null;
+  pageEnd: number | null;
+  includeImages: boolean;
+  includePreviews: boolean;
+  includeHighRes: boolean;
+  useCache: boolean;
+  force: boolean;
+}
+
+export const pdfOptions = (p: Record<string, unknown>): PdfOptions => {
+  const raw = param<string>(p, 'extraction_method') ?? 'native';
+  const method = METHOD_ALIASES[raw] ?? raw;
+  const mistralPages = method === 'mistral_ocr_with_pages';
+  return {
+    method: (isPdfMethod(method) ? method : 'native') as PdfMethod,
+    pageStart: param<number>(p, 'page_start') ?? null,
+    pageEnd: param<number>(p, 'page_end') ?? null,
+    includeImages: param<boolean>(p, 'include_images') ?? false,
+    includePreviews:
+      param<boolean>(p, 'include_previews') ??
+      param<boolean>(p, 'include_preview_pages') ??
+      (mistralPages || method.startsWith('preview')),
+    includeHighRes: param<boolean>(p, 'include_high_res_pages') ?? false,
+    useCache: param<boolean>(p, 'use_cache') ?? true,
+    force: (param<boolean>(p, 'force_overwrite') ?? false) || (param<boolean>(p, 'force_refresh') ?? false),
+  };
+};
+
+/** What a `pdf` job stores as results (seed 000 names plus the webhook's flat fields). */
+const buildResults = (
+  config: SecretaryConfig,
+  job: Job,
+  r: PdfResult,
+  workDir: string,
+  meta: { cacheKey: string; fromCache: boolean; name: string; opts: PdfOptions },
+): Record<string, unknown> => {
+  const rel = (f: string) => cacheRelative(config.paths.cache_dir, join(workDir, f));
+  const target = cacheRelative(config.paths.cache_dir, workDir);
+  const imagesArchive = r.files.archives.images ? rel(r.files.archives.images) : null;
+  const pagesArchive = r.files.archives.pages ?? r.files.archives.previews;
+  const metadata = {
+    ...r.metadata,
+    file_name: meta.name,
+    page_start: r.page_start,
+    page_end: r.page_end,
+    pages_processed: r.pages_processed,
+    extraction_method: r.method,
+    process_dir: target,
+    text_contents: r.text_contents,
+  };
+  return {
+    extracted_text: r.extracted_text,
+    ocr_text: r.ocr_text,
+    markdown_content: r.extracted_text,
+    text_contents: r.text_contents,
+    page_count: r.page_count,
+    metadata,
+    page_texts: r.files.page_texts.map((f) => textContentUrl(rel(f))),
+    ocr_page_texts: r.files.ocr_texts.map((f) => textContentUrl(rel(f))),
+    assets: [...r.files.images, ...r.files.embedded_images].map(rel),
+    previews: r.files.previews.map(rel),
+    high_res_pages: r.files.high_res.map(rel),
+    target_dir: target,
+    asset_dir: target,
+    archive_path: imagesArchive,
+    archive_filename: imagesArchive ? `${parsePath(meta.name).name}_images.zip` : null,
+    pages_archive_path: pagesArchive ? rel(pagesArchive) : null,
+    pages_archive_filename: pagesArchive ? (r.files.archives.pages ? 'pages.zip' : 'previews.zip') : null,
+    is_from_cache: meta.fromCache,
+    cache_key: meta.cacheKey,
+    structured_data: {
+      status: 'success',
+      request: { processor: 'pdf', timestamp: new Date().toISOString(), parameters: { extraction_method: r.method } },
+      process: {
+        id: job.job_id,
+        main_processor: 'PDFProcessor',
+        is_from_cache: meta.fromCache,
+        cache_key: meta.cacheKey,
+        llm_info: job.llm_info ?? { requests: [], requests_count: 0, total_tokens: 0, total_duration: 0 },
+      },
+      error: null,
+      data: { extracted_text: r.extracted_text, metadata },
+    },
+  };
+};
+
+export const runPdfJob = async (config: SecretaryConfig, job: Job, ctx: HandlerContext): Promise<Record<string, unknown>> => {
+  const p = job.parameters;
+  const opts = pdfOptions(p);
+  ctx.progress('initializing', 0, 'Job initialisiert');
+  ctx.progress('downloading_or_opening', 5, 'Dokument wird geöffnet');
+  const input = await resolveInputFile(p, {
+    config,
+    jobId: job.job_id,
+    maxBytes: config.processors.pdf.max_file_size_mb * 1024 * 1024,
+    signal: ctx.signal,
+    extension: '.pdf',
+  });
+  ctx.log('info', `input: ${input.source} ${input.name}`);
+  const contentHash = await hashFile(input.path);
+  const optionKey = JSON.stringify([opts.method, opts.pageStart, opts.pageEnd, opts.includeImages, opts.includePreviews, opts.includeHighRes]);
+  const cacheKey = shortHash(`${contentHash}:${optionKey}`, 32);
+  const workDir = join(config.paths.cache_dir, 'pdf', contentHash.slice(0, 32), `${opts.method}_${shortHash(optionKey)}`);
+  const cached = join(workDir, RESULT_FILE);
+  if (opts.useCache && !opts.force && existsSync(cached)) {
+    const r = JSON.parse(await readFile(cached, 'utf8')) as PdfResult;
+    ctx.log('info', `cache hit ${cacheKey}`);
+    ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
+    return buildResults(config, job, r, workDir, { cacheKey, fromCache: true, name: input.name, opts });
+  }
+  const result = await extractPdf({
+    filePath: input.path,
+    workDir,
+    method: opts.method,
+    pageStart: opts.pageStart,
+    pageEnd: opts.pageEnd,
+    maxPages: config.processors.pdf.max_pages,
+    includeImages: opts.includeImages,
+    includePreviews: opts.includePreviews,
+    includeHighRes: opts.includeHighRes,
+    originalName: input.name,
+    signal: ctx.signal,
+    onProgress: (step, percent, message) => ctx.progress(step, percent, message),
+  });
+  ctx.progress('postprocessing', 96, 'Ergebnisse werden gespeichert');
+  await writeFile(cached, JSON.stringify(result));
+  return buildResults(config, job, result, workDir, { cacheKey, fromCache: false, name: input.name, opts });
+};
+
+/** `completed` webhook/SSE data as the real client reads it (client-contract §3.4). */
+export const pdfCallbackData = (job: Job, url: (path: string) => string): Record<string, unknown> => {
+  const r = (job.results ?? {}) as Record<string, unknown>;
+  const meta = (r.metadata ?? {}) as Record<string, unknown>;
+  const data: Record<string, unknown> = {
+    extracted_text: r.extracted_text ?? '',
+    metadata: { text_contents: r.text_contents ?? [], page_count: r.page_count ?? null, file_name: meta.file_name ?? null },
+  };
+  if (r.archive_path) data.images_archive_url = url(`/api/jobs/${job.job_id}/download-archive`);
+  if (r.pages_archive_path) data.pages_archive_url = url(`/api/pdf/jobs/${job.job_id}/download-pages-archive`);
+  return data;
+};
+
+export const pdfJobType = (config: SecretaryConfig): JobTypeDefinition => ({
+  type: 'pdf',
+  description: 'PDF extraction: native text, OCR, previews, page images, archives (LLM and Mistral methods need a provider).',
+  parameters: pdfParameters,
+  validate: validatePdfParameters,
+  handler: (job, ctx) => runPdfJob(config, job, ctx),
+  callbackData: pdfCallbackData,
+});
