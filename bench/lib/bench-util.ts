@@ -7,11 +7,14 @@ export const emit = (record: Record<string, unknown>): void => {
 };
 
 /** Diagnostics go to stderr. */
+const started = performance.now();
 export const note = (message: string): void => {
-  process.stderr.write(`[bench] ${message}\n`);
+  const t = ((performance.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`[bench +${t}s] ${message}\n`);
 };
 
-export const hasTool = (name: string): boolean => spawnSync('which', [name], { stdio: 'ignore' }).status === 0;
+export const hasTool = (name: string): boolean =>
+  spawnSync('which', [name], { stdio: 'ignore' }).status === 0;
 
 export const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,7 +42,9 @@ export const runTool = (cmd: string, args: readonly string[]): Promise<void> =>
       err += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 300)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}: ${err.slice(0, 300)}`)),
+    );
   });
 
 export const round = (x: number, digits = 2): number => Number(x.toFixed(digits));

@@ -8,8 +8,11 @@ import type { SecretaryConfig } from '../config/defaults.js';
 import { createStore, redactUrl, storeOptionsFromConfig } from '../store/create-store.js';
 import type { JobStore } from '../store/job-store.js';
 import { HandlerRegistry } from '../worker/registry.js';
-import { WorkerManager, type WorkerOptions } from '../worker/worker-manager.js';
+import { WorkerManager, type WorkerEvents, type WorkerOptions } from '../worker/worker-manager.js';
 import { registerBuiltinHandlers } from '../handlers/index.js';
+import { closeCpuPool } from '../worker/cpu-pool.js';
+import { closeOcrPool } from '../processors/ocr/tesseract-pool.js';
+import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/webhook-dispatcher.js';
 
 export interface Runtime {
   config: SecretaryConfig;
@@ -17,7 +20,9 @@ export interface Runtime {
   store: JobStore;
   registry: HandlerRegistry;
   worker: WorkerManager | null;
-  /** Stops the worker (graceful) and closes the store. */
+  /** Sends the webhook outbox; runs whenever the worker runs. */
+  webhooks: WebhookDispatcher | null;
+  /** Stops the worker (graceful), then the webhook dispatcher, and closes the store. */
   close(): Promise<void>;
 }
 
@@ -40,14 +45,28 @@ export const workerOptionsFromConfig = (c: SecretaryConfig): WorkerOptions => {
   };
 };
 
-export const createLogger = (config: SecretaryConfig): Logger =>
-  pino({ level: config.log.level, base: { pid: process.pid }, redact: ['*.token', '*.headers', 'webhook.token'] });
+export const dispatcherOptionsFromConfig = (c: SecretaryConfig): DispatcherOptions => ({
+  concurrency: c.webhooks.concurrency,
+  timeoutMs: c.webhooks.timeout_sec * 1000,
+  maxRetries: c.webhooks.max_retries,
+  signingSecret: c.webhooks.signing_secret,
+  guard: { allowPrivate: c.security.allow_private_urls, allowlist: c.security.url_allowlist },
+  publicBaseUrl: c.server.public_base_url,
+});
+
+export const createLogger = (config: SecretaryConfig, opts: { level?: string; stderr?: boolean } = {}): Logger =>
+  pino(
+    { level: opts.level ?? config.log.level, base: { pid: process.pid }, redact: ['*.token', '*.headers', 'webhook.token'] },
+    opts.stderr ? pino.destination(2) : undefined,
+  );
 
 export interface RuntimeOptions {
   config: SecretaryConfig;
   withWorker: boolean;
   logger?: Logger;
   registry?: HandlerRegistry;
+  /** Worker hooks (metrics: durations, claim latency). */
+  workerEvents?: WorkerEvents;
 }
 
 export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
@@ -58,9 +77,13 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const registry = opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config });
   const worker =
     opts.withWorker && config.generic_worker.active
-      ? new WorkerManager(store, registry, workerOptionsFromConfig(config), logger.child({ component: 'worker' }))
+      ? new WorkerManager(store, registry, workerOptionsFromConfig(config), logger.child({ component: 'worker' }), opts.workerEvents)
       : null;
+  const webhooks = worker
+    ? new WebhookDispatcher(store, registry, dispatcherOptionsFromConfig(config), logger.child({ component: 'webhooks' }))
+    : null;
   worker?.start();
+  webhooks?.start();
   let closed = false;
   return {
     config,
@@ -68,10 +91,13 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     store,
     registry,
     worker,
+    webhooks,
     close: async () => {
       if (closed) return;
       closed = true;
       await worker?.stop(config.generic_worker.shutdown_grace_sec * 1000);
+      // after the worker: the last jobs' callbacks are in the outbox and get the grace period
+      await webhooks?.stop(config.generic_worker.shutdown_grace_sec * 1000);
       await store.close();
     },
   };

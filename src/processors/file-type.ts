@@ -1,3 +1,5 @@
+import { open } from 'node:fs/promises';
+
 /**
  * File type detection by magic bytes. File names and MIME headers lie (an upload is always
  * saved as `.pdf`); the first bytes do not.
@@ -32,14 +34,15 @@ export const sniffFileType = (buf: Uint8Array): FileKind => {
   if (startsWith(buf, [0x50, 0x4b, 0x03, 0x04]) || startsWith(buf, [0x50, 0x4b, 0x05, 0x06])) {
     return 'zip';
   }
-  const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 1024)).toString('latin1');
+  const head = Buffer.from(buf.buffer, buf.byteOffset, Math.min(buf.length, 1024)).toString(
+    'latin1',
+  );
   if (head.includes('%PDF-')) return 'pdf';
   return 'unknown';
 };
 
 /** Reads the first `bytes` of a file and sniffs its type. */
 export const sniffFile = async (filePath: string, bytes = 1024): Promise<FileKind> => {
-  const { open } = await import('node:fs/promises');
   const handle = await open(filePath, 'r');
   try {
     const buf = Buffer.alloc(bytes);

@@ -49,7 +49,11 @@ describe('cpu pool', () => {
   it('aborts a running task and keeps working afterwards', async () => {
     const ac = new AbortController();
     const started = Date.now();
-    const p = pool.run('processPdfPages', pagesTask(Array.from({ length: 200 }, (_, i) => i + 1)), ac.signal);
+    const p = pool.run(
+      'processPdfPages',
+      pagesTask(Array.from({ length: 200 }, (_, i) => i + 1)),
+      ac.signal,
+    );
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toThrow(/abort/i);
     expect(Date.now() - started).toBeLessThan(5_000);

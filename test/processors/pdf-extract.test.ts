@@ -45,7 +45,11 @@ const PAGES = [
 
 beforeAll(async () => {
   tmp = await makeTempDir();
-  threePages = await writeTemp(tmp.dir, 'vier.pdf', await textPdf(PAGES, { title: 'Testdokument', author: 'Frau Müller' }));
+  threePages = await writeTemp(
+    tmp.dir,
+    'vier.pdf',
+    await textPdf(PAGES, { title: 'Testdokument', author: 'Frau Müller' }),
+  );
 });
 
 afterAll(async () => {
@@ -69,15 +73,30 @@ describe('extractPdf native', () => {
     expect(r.text_contents[0]?.content).toContain('Grüße aus Köln: Äpfel, Öl, Übermut und Straße.');
     // dehyphenation of a lower-case continuation
     expect(r.text_contents[0]?.content).toContain('Blütenpracht ist groß.');
-    expect(r.extracted_text).toBe(r.text_contents.map((t) => `\n--- Seite ${t.page} ---\n${t.content}`).join(''));
+    expect(r.extracted_text).toBe(
+      r.text_contents.map((t) => `\n--- Seite ${t.page} ---\n${t.content}`).join(''),
+    );
     expect(r.extracted_text?.startsWith('\n--- Seite 1 ---\nGrüße')).toBe(true);
     expect(r.ocr_text).toBeNull();
-    expect(r.files.page_texts).toEqual(['page_001.txt', 'page_002.txt', 'page_003.txt', 'page_004.txt']);
-    expect(await readFile(path.join(dir, 'page_002.txt'), 'utf8')).toBe('Zweite Seite mit Maß und Fuß.');
+    expect(r.files.page_texts).toEqual([
+      'page_001.txt',
+      'page_002.txt',
+      'page_003.txt',
+      'page_004.txt',
+    ]);
+    expect(await readFile(path.join(dir, 'page_002.txt'), 'utf8')).toBe(
+      'Zweite Seite mit Maß und Fuß.',
+    );
     // native text needs no page images
     expect(r.files.images).toEqual([]);
     expect((await readdir(dir)).filter((f) => f.endsWith('.jpg'))).toEqual([]);
-    expect(r.metadata).toMatchObject({ title: 'Testdokument', author: 'Frau Müller', format: 'pdf', encrypted: false, page_count: 4 });
+    expect(r.metadata).toMatchObject({
+      title: 'Testdokument',
+      author: 'Frau Müller',
+      format: 'pdf',
+      encrypted: false,
+      page_count: 4,
+    });
     expect(r.metadata.creation_date).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     expect(JSON.stringify(r)).not.toMatch(/base64/);
     // progress: processing_pages:i/n within 10..90, then postprocessing 90..98, monotonic
@@ -150,7 +169,8 @@ describe('extractPdf images', () => {
       pages: 'pages.zip',
       images: 'Mein_Bericht_images.zip',
     });
-    const entries = async (name: string) => Object.keys(unzipSync(await readFile(path.join(dir, name)))).sort();
+    const entries = async (name: string) =>
+      Object.keys(unzipSync(await readFile(path.join(dir, name)))).sort();
     expect(await entries('previews.zip')).toEqual(['preview_001.jpg']);
     expect(await entries('pages.zip')).toEqual(['page_001.jpeg', 'preview_001.jpg']);
     expect(await entries('Mein_Bericht_images.zip')).toEqual([
@@ -160,7 +180,11 @@ describe('extractPdf images', () => {
       'preview_001.jpg',
     ]);
     const unzipped = unzipSync(await readFile(path.join(dir, 'previews.zip')));
-    expect(Buffer.from(unzipped['preview_001.jpg'] as Uint8Array).equals(await readFile(path.join(dir, 'preview_001.jpg')))).toBe(true);
+    expect(
+      Buffer.from(unzipped['preview_001.jpg'] as Uint8Array).equals(
+        await readFile(path.join(dir, 'preview_001.jpg')),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -168,10 +192,18 @@ describe('extractPdf errors', () => {
   it('CORRUPT_FILE for truncated bytes and garbage', async () => {
     const pdf = await textPdf(PAGES);
     for (const frac of [0.5, 0.9]) {
-      const file = await writeTemp(tmp.dir, `truncated-${frac}.pdf`, pdf.slice(0, Math.floor(pdf.length * frac)));
+      const file = await writeTemp(
+        tmp.dir,
+        `truncated-${frac}.pdf`,
+        pdf.slice(0, Math.floor(pdf.length * frac)),
+      );
       await expectCode(run(file), 'CORRUPT_FILE');
     }
-    const garbage = await writeTemp(tmp.dir, 'garbage.pdf', Buffer.from('%PDF-1.7\nnot really a pdf\n'));
+    const garbage = await writeTemp(
+      tmp.dir,
+      'garbage.pdf',
+      Buffer.from('%PDF-1.7\nnot really a pdf\n'),
+    );
     await expectCode(run(garbage), 'CORRUPT_FILE');
   });
 
@@ -196,19 +228,30 @@ describe('extractPdf errors', () => {
     const err = await expectCode(run(file, { maxPages: 500 }), 'TOO_MANY_PAGES');
     expect(err.details).toMatchObject({ pages: 600, max_pages: 500 });
     const r = await run(file, { maxPages: 500, pageStart: 590 });
-    expect(r.text_contents.map((t) => t.content)).toEqual(Array.from({ length: 11 }, (_, i) => `Seite ${590 + i} von 600`));
+    expect(r.text_contents.map((t) => t.content)).toEqual(
+      Array.from({ length: 11 }, (_, i) => `Seite ${590 + i} von 600`),
+    );
   });
 
   it('UNSUPPORTED_FILE for a PNG named .pdf, FILE_NOT_FOUND for a missing file', async () => {
-    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#fff' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
     const file = await writeTemp(tmp.dir, 'bild.pdf', png);
     const err = await expectCode(run(file), 'UNSUPPORTED_FILE');
     expect(err.details).toEqual({ detected: 'png' });
     await expectCode(run(path.join(tmp.dir, 'missing.pdf')), 'FILE_NOT_FOUND');
+    await expectCode(run(threePages, { maxFileSize: 100 }), 'FILE_TOO_LARGE');
   });
 
   it('LLM_NOT_CONFIGURED for LLM and Mistral methods without a provider', async () => {
-    for (const method of ['llm', 'llm_and_native', 'llm_and_ocr', 'mistral_ocr', 'mistral_ocr_with_pages'] as const) {
+    for (const method of [
+      'llm',
+      'llm_and_native',
+      'llm_and_ocr',
+      'mistral_ocr',
+      'mistral_ocr_with_pages',
+    ] as const) {
       await expectCode(run(threePages, { method }), 'LLM_NOT_CONFIGURED');
     }
     await expectCode(run(threePages, { method: 'combined' as never }), 'INVALID_PARAMETERS');

@@ -22,7 +22,11 @@ let scanned: string;
 
 beforeAll(async () => {
   tmp = await makeTempDir();
-  scanned = await writeTemp(tmp.dir, 'scan.pdf', await scannedPdf([GERMAN, ['Zweite Seite: Öffnungszeiten täglich.']]));
+  scanned = await writeTemp(
+    tmp.dir,
+    'scan.pdf',
+    await scannedPdf([GERMAN, ['Zweite Seite: Öffnungszeiten täglich.']]),
+  );
 });
 
 afterAll(async () => {
@@ -34,7 +38,12 @@ afterAll(async () => {
 describe('extractPdf OCR', () => {
   it('reads a scanned German page with a character error rate of at most 3 %', async () => {
     const dir = path.join(tmp.dir, 'ocr');
-    const r = await extractPdf({ filePath: scanned, workDir: dir, method: 'tesseract_ocr', pageEnd: 1 });
+    const r = await extractPdf({
+      filePath: scanned,
+      workDir: dir,
+      method: 'tesseract_ocr',
+      pageEnd: 1,
+    });
     const text = r.text_contents[0]?.content ?? '';
     const rate = cer(GERMAN.join('\n'), text);
     expect(rate, `OCR text:\n${text}`).toBeLessThanOrEqual(0.03);
@@ -48,19 +57,31 @@ describe('extractPdf OCR', () => {
   });
 
   it('the scanned PDF has no native text, and `both` keeps native and OCR text apart', async () => {
-    const native = await extractPdf({ filePath: scanned, workDir: path.join(tmp.dir, 'nat'), method: 'native' });
+    const native = await extractPdf({
+      filePath: scanned,
+      workDir: path.join(tmp.dir, 'nat'),
+      method: 'native',
+    });
     expect(native.text_contents.every((t) => t.content === '')).toBe(true);
 
-    const file = await writeTemp(tmp.dir, 'text.pdf', await textPdf([['Native Zeile über Äpfel und Öl.']], { fontSize: 16 }));
+    const file = await writeTemp(
+      tmp.dir,
+      'text.pdf',
+      await textPdf([['Native Zeile über Äpfel und Öl.']], { fontSize: 16 }),
+    );
     const dir = path.join(tmp.dir, 'both');
     const r = await extractPdf({ filePath: file, workDir: dir, method: 'both' });
     expect(r.files.page_texts).toEqual(['page_001.txt']);
     expect(r.files.ocr_texts).toEqual(['ocr_page_001.txt']);
-    expect(await readFile(path.join(dir, 'page_001.txt'), 'utf8')).toBe('Native Zeile über Äpfel und Öl.');
+    expect(await readFile(path.join(dir, 'page_001.txt'), 'utf8')).toBe(
+      'Native Zeile über Äpfel und Öl.',
+    );
     const ocr = await readFile(path.join(dir, 'ocr_page_001.txt'), 'utf8');
     expect(cer('Native Zeile über Äpfel und Öl.', ocr)).toBeLessThanOrEqual(0.1);
     const content = r.text_contents[0]?.content ?? '';
-    expect(content).toBe(`=== Native Text ===\nNative Zeile über Äpfel und Öl.\n\n=== Tesseract OCR ===\n${ocr}`);
+    expect(content).toBe(
+      `=== Native Text ===\nNative Zeile über Äpfel und Öl.\n\n=== Tesseract OCR ===\n${ocr}`,
+    );
     expect(r.extracted_text).toBe(`\n--- Seite 1 ---\n${content}`);
     expect(r.ocr_text).toBe(`\n--- Seite 1 ---\n${ocr}`);
   });
@@ -86,8 +107,10 @@ describe('extractPdf OCR', () => {
     } finally {
       clearInterval(timer);
     }
-    // A responsiveness check, not a benchmark: rendering or OCR on the main thread would
-    // stall it for seconds.
-    expect(maxLag).toBeLessThan(200);
+    // A responsiveness check, not a benchmark: OCR on the main thread would stall it for
+    // seconds per page, the 300 DPI + high-res renders of a page for about a second. The
+    // bound is generous because test machines are shared and oversubscribed (other test
+    // files, Tesseract and pool threads all compete for the cores).
+    expect(maxLag).toBeLessThan(500);
   });
 });

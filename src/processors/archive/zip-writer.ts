@@ -46,7 +46,9 @@ export const writeZip = async (
     for (const entry of entries) {
       if (signal?.aborted) throw abortError(signal);
       const compress = entry.compress ?? !COMPRESSED.test(entry.name);
-      const file = compress ? new ZipDeflate(entry.name, { level: 6 }) : new ZipPassThrough(entry.name);
+      const file = compress
+        ? new ZipDeflate(entry.name, { level: 6 })
+        : new ZipPassThrough(entry.name);
       zip.add(file);
       for await (const chunk of createReadStream(entry.filePath, { highWaterMark: 64 * 1024 })) {
         file.push(chunk as Buffer, false);

@@ -1,5 +1,12 @@
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, symlinkSync, copyFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  symlinkSync,
+  copyFileSync,
+  readlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';

@@ -15,7 +15,15 @@ import { cleanPageText } from '../pdf/text.js';
 import { getOcrPool } from './tesseract-pool.js';
 import type { TesseractPool } from './tesseract-pool.js';
 
-export const IMAGE_OCR_METHODS = ['ocr', 'native', 'both', 'preview', 'preview_and_native', 'llm', 'llm_and_ocr'] as const;
+export const IMAGE_OCR_METHODS = [
+  'ocr',
+  'native',
+  'both',
+  'preview',
+  'preview_and_native',
+  'llm',
+  'llm_and_ocr',
+] as const;
 export type ImageOcrMethod = (typeof IMAGE_OCR_METHODS)[number];
 
 const IMAGE_KINDS: readonly FileKind[] = ['png', 'jpeg', 'gif', 'webp', 'tiff'];
@@ -54,14 +62,22 @@ export interface OcrImageResult {
   };
 }
 
-export const ocrImage = async (opts: OcrImageOptions, deps: { ocrPool?: TesseractPool } = {}): Promise<OcrImageResult> => {
+export const ocrImage = async (
+  opts: OcrImageOptions,
+  deps: { ocrPool?: TesseractPool } = {},
+): Promise<OcrImageResult> => {
   const { signal } = opts;
   const method = opts.method ?? 'ocr';
   if (!(IMAGE_OCR_METHODS as readonly string[]).includes(method)) {
-    throw new SecretaryError('INVALID_PARAMETERS', `unknown extraction method: ${method}`, { method });
+    throw new SecretaryError('INVALID_PARAMETERS', `unknown extraction method: ${method}`, {
+      method,
+    });
   }
   if (method === 'llm' || method === 'llm_and_ocr') {
-    throw new SecretaryError('LLM_NOT_CONFIGURED', `extraction method ${method} needs a vision LLM provider, and none is configured`);
+    throw new SecretaryError(
+      'LLM_NOT_CONFIGURED',
+      `extraction method ${method} needs a vision LLM provider, and none is configured`,
+    );
   }
   throwIfAborted(signal);
   const maxFileSize = opts.maxFileSize ?? 10 * 1024 * 1024;
@@ -76,22 +92,32 @@ export const ocrImage = async (opts: OcrImageOptions, deps: { ocrPool?: Tesserac
     throw new SecretaryError('FILE_NOT_FOUND', `file not found: ${path.basename(opts.filePath)}`);
   }
   if (fileSize > maxFileSize) {
-    throw new SecretaryError('FILE_TOO_LARGE', `the image has ${fileSize} bytes; the limit is ${maxFileSize}`, {
-      file_size: fileSize,
-      max_file_size: maxFileSize,
-    });
+    throw new SecretaryError(
+      'FILE_TOO_LARGE',
+      `the image has ${fileSize} bytes; the limit is ${maxFileSize}`,
+      {
+        file_size: fileSize,
+        max_file_size: maxFileSize,
+      },
+    );
   }
   const kind = await sniffFile(opts.filePath);
   if (!IMAGE_KINDS.includes(kind)) {
-    throw new SecretaryError('UNSUPPORTED_FILE', `not a supported image (the content is ${kind})`, { detected: kind });
+    throw new SecretaryError('UNSUPPORTED_FILE', `not a supported image (the content is ${kind})`, {
+      detected: kind,
+    });
   }
   const info = await readImageInfo(opts.filePath);
   if (Math.max(info.width, info.height) > maxSide) {
-    throw new SecretaryError('IMAGE_TOO_LARGE', `the image is ${info.width}x${info.height}; the longest side may be ${maxSide} px`, {
-      width: info.width,
-      height: info.height,
-      max_side: maxSide,
-    });
+    throw new SecretaryError(
+      'IMAGE_TOO_LARGE',
+      `the image is ${info.width}x${info.height}; the longest side may be ${maxSide} px`,
+      {
+        width: info.width,
+        height: info.height,
+        max_side: maxSide,
+      },
+    );
   }
 
   const staged = await createStagedDir(opts.workDir);
@@ -107,7 +133,12 @@ export const ocrImage = async (opts: OcrImageOptions, deps: { ocrPool?: Tesserac
       const image = await toOcrPgm(opts.filePath);
       throwIfAborted(signal);
       const pool = deps.ocrPool ?? getOcrPool();
-      const r = await pool.recognize({ image, psm: 3, ...(info.dpi ? { dpi: info.dpi[0] } : {}), ...(signal ? { signal } : {}) });
+      const r = await pool.recognize({
+        image,
+        psm: 3,
+        ...(info.dpi ? { dpi: info.dpi[0] } : {}),
+        ...(signal ? { signal } : {}),
+      });
       text = cleanPageText(r.text);
       confidence = r.confidence;
     }

@@ -38,6 +38,18 @@ export interface OcrResult {
   langs: string;
 }
 
+/**
+ * The Node `worker_threads` Worker inside a tesseract.js worker (not in its typings). Idle
+ * threads are unref'd so that they do not keep a finished process alive.
+ */
+const thread = (w: TesseractWorker): { ref(): void; unref(): void } | null => {
+  const inner = (w as unknown as { worker?: unknown }).worker;
+  if (inner && typeof (inner as { unref?: unknown }).unref === 'function') {
+    return inner as { ref(): void; unref(): void };
+  }
+  return null;
+};
+
 interface PoolWorker {
   worker: TesseractWorker;
   langs: string;
@@ -49,7 +61,10 @@ export class TesseractPool {
   private readonly langs: string[];
   private readonly idleTimeoutMs: number;
   private readonly idle: PoolWorker[] = [];
-  private readonly waiters: Array<{ resolve: (w: PoolWorker) => void; reject: (e: Error) => void }> = [];
+  private readonly waiters: Array<{
+    resolve: (w: PoolWorker) => void;
+    reject: (e: Error) => void;
+  }> = [];
   private live = 0;
   private closed = false;
 
@@ -73,7 +88,7 @@ export class TesseractPool {
     try {
       await pw.worker.setParameters({
         tessedit_pageseg_mode: String(req.psm ?? 3) as never,
-        user_defined_dpi: req.dpi ? String(Math.round(req.dpi)) : '',
+        user_defined_dpi: req.dpi ? String(Math.round(req.dpi)) : '0',
       });
       const image = Buffer.from(req.image.buffer, req.image.byteOffset, req.image.byteLength);
       const { data } = await raceAbort(pw.worker.recognize(image), signal);
@@ -84,7 +99,10 @@ export class TesseractPool {
       discarded = true;
       this.discard(pw);
       if (err instanceof SecretaryError) throw err;
-      throw new SecretaryError('OCR_FAILED', `text recognition failed: ${coerceError(err).message}`);
+      throw new SecretaryError(
+        'OCR_FAILED',
+        `text recognition failed: ${coerceError(err).message}`,
+      );
     } finally {
       signal?.removeEventListener('abort', onAbort);
       if (!discarded) this.release(pw);
@@ -94,7 +112,8 @@ export class TesseractPool {
   /** Stops all workers; pending requests fail. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(new SecretaryError('CANCELLED', 'OCR pool closed'));
+    for (const w of this.waiters.splice(0))
+      w.reject(new SecretaryError('CANCELLED', 'OCR pool closed'));
     const idle = this.idle.splice(0);
     await Promise.all(idle.map((pw) => this.stop(pw)));
   }
@@ -105,6 +124,7 @@ export class TesseractPool {
     if (ready) {
       if (ready.idleTimer) clearTimeout(ready.idleTimer);
       ready.idleTimer = null;
+      thread(ready.worker)?.ref();
       return ready;
     }
     if (this.live < this.size) {
@@ -150,6 +170,7 @@ export class TesseractPool {
       void this.stop(pw);
     }, this.idleTimeoutMs);
     pw.idleTimer.unref();
+    thread(pw.worker)?.unref();
     this.idle.push(pw);
   }
 
@@ -180,7 +201,9 @@ export class TesseractPool {
   private async spawn(): Promise<PoolWorker> {
     const installed = installedLanguages(this.langs);
     const attempts = [installed, installedLanguages(['eng'])].filter((l) => l.length > 0);
-    let lastError: Error = new Error(`no Tesseract language data installed for ${this.langs.join('+')}`);
+    let lastError: Error = new Error(
+      `no Tesseract language data installed for ${this.langs.join('+')}`,
+    );
     for (const langs of attempts) {
       try {
         const worker = await createWorker(langs.join('+'), 1, {

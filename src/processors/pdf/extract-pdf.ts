@@ -21,7 +21,13 @@ import type { PdfDocumentInfo, PdfPageOutput, PdfPagesTask } from './page-tasks-
 import { runInspectPdf, runPdfPages } from './pdf-tasks.js';
 import { writeArchives } from './pdf-archives.js';
 import { cleanPageText, joinPages } from './text.js';
-import type { ExtractPdfOptions, PdfFiles, PdfMetadata, PdfResult, ProgressCallback } from './types.js';
+import type {
+  ExtractPdfOptions,
+  PdfFiles,
+  PdfMetadata,
+  PdfResult,
+  ProgressCallback,
+} from './types.js';
 
 /** Sizes and qualities of the original (reference §7.7). */
 export const PDF_IMAGE_SPECS = {
@@ -32,6 +38,7 @@ export const PDF_IMAGE_SPECS = {
 } as const;
 
 export const DEFAULT_MAX_PAGES = 500;
+export const DEFAULT_MAX_FILE_SIZE = 150 * 1024 * 1024;
 
 /** Pools can be injected (tests, benchmarks); by default the process-wide ones are used. */
 export interface PdfProcessorDeps {
@@ -45,16 +52,23 @@ interface PageTexts {
   llm: string | null;
 }
 
-const safeProgress = (cb: ProgressCallback | undefined): ProgressCallback => (step, percent, message) => {
-  try {
-    cb?.(step, percent, message);
-  } catch {
-    // a failing progress listener must not fail the extraction
-  }
-};
+const safeProgress =
+  (cb: ProgressCallback | undefined): ProgressCallback =>
+  (step, percent, message) => {
+    try {
+      cb?.(step, percent, message);
+    } catch {
+      // a failing progress listener must not fail the extraction
+    }
+  };
 
 /** Checks the input and reads the document's page count and metadata. */
-const openPdf = async (filePath: string, pool: CpuPool, signal?: AbortSignal): Promise<PdfDocumentInfo> => {
+const openPdf = async (
+  filePath: string,
+  pool: CpuPool,
+  maxFileSize: number,
+  signal?: AbortSignal,
+): Promise<PdfDocumentInfo> => {
   let size: number;
   try {
     const st = await stat(filePath);
@@ -64,13 +78,26 @@ const openPdf = async (filePath: string, pool: CpuPool, signal?: AbortSignal): P
     throw new SecretaryError('FILE_NOT_FOUND', `file not found: ${path.basename(filePath)}`);
   }
   if (size === 0) throw new SecretaryError('CORRUPT_FILE', 'the file is empty');
+  if (size > maxFileSize) {
+    throw new SecretaryError(
+      'FILE_TOO_LARGE',
+      `the PDF has ${size} bytes; the limit is ${maxFileSize}`,
+      {
+        file_size: size,
+        max_file_size: maxFileSize,
+      },
+    );
+  }
   const kind = await sniffFile(filePath);
   if (kind !== 'pdf') {
-    throw new SecretaryError('UNSUPPORTED_FILE', `not a PDF (the content is ${kind})`, { detected: kind });
+    throw new SecretaryError('UNSUPPORTED_FILE', `not a PDF (the content is ${kind})`, {
+      detected: kind,
+    });
   }
   throwIfAborted(signal);
   const inspected = await runInspectPdf({ filePath }, signal, pool);
-  if (inspected.status === 'encrypted') throw new SecretaryError('ENCRYPTED_FILE', inspected.message);
+  if (inspected.status === 'encrypted')
+    throw new SecretaryError('ENCRYPTED_FILE', inspected.message);
   if (inspected.status === 'corrupt') {
     throw new SecretaryError('CORRUPT_FILE', `the PDF cannot be read: ${inspected.message}`);
   }
@@ -89,11 +116,15 @@ const clampRange = (
   const first = clamp(start ?? 1);
   const last = clamp(end ?? pageCount);
   if (first > last) {
-    throw new SecretaryError('INVALID_PARAMETERS', `page_start ${first} is after page_end ${last}`, {
-      page_start: start ?? null,
-      page_end: end ?? null,
-      page_count: pageCount,
-    });
+    throw new SecretaryError(
+      'INVALID_PARAMETERS',
+      `page_start ${first} is after page_end ${last}`,
+      {
+        page_start: start ?? null,
+        page_end: end ?? null,
+        page_count: pageCount,
+      },
+    );
   }
   return [first, last];
 };
@@ -105,25 +136,40 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 const stripFences = (md: string): string =>
-  md.replace(/^\s*```(?:markdown|md)?\s*\n/i, '').replace(/\n```\s*$/, '').trim();
+  md
+    .replace(/^\s*```(?:markdown|md)?\s*\n/i, '')
+    .replace(/\n```\s*$/, '')
+    .trim();
 
-export const extractPdf = async (opts: ExtractPdfOptions, deps: PdfProcessorDeps = {}): Promise<PdfResult> => {
+export const extractPdf = async (
+  opts: ExtractPdfOptions,
+  deps: PdfProcessorDeps = {},
+): Promise<PdfResult> => {
   const { signal } = opts;
   const plan: MethodPlan = planMethod(opts.method, opts.llm !== undefined);
   const progress = safeProgress(opts.onProgress);
   const cpuPool = deps.cpuPool ?? getCpuPool();
   throwIfAborted(signal);
 
-  const info = await openPdf(opts.filePath, cpuPool, signal);
+  const info = await openPdf(
+    opts.filePath,
+    cpuPool,
+    opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    signal,
+  );
   const [first, last] = clampRange(info.page_count, opts.pageStart, opts.pageEnd);
   const total = last - first + 1;
   const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
   if (total > maxPages) {
-    throw new SecretaryError('TOO_MANY_PAGES', `the PDF has ${total} pages to process; the limit is ${maxPages}`, {
-      pages: total,
-      page_count: info.page_count,
-      max_pages: maxPages,
-    });
+    throw new SecretaryError(
+      'TOO_MANY_PAGES',
+      `the PDF has ${total} pages to process; the limit is ${maxPages}`,
+      {
+        pages: total,
+        page_count: info.page_count,
+        max_pages: maxPages,
+      },
+    );
   }
 
   const includeImages = opts.includeImages ?? false;
@@ -145,10 +191,13 @@ export const extractPdf = async (opts: ExtractPdfOptions, deps: PdfProcessorDeps
       ocrDpi: plan.ocr ? ocrDpi : null,
       vision: plan.llm ? PDF_IMAGE_SPECS.vision : null,
     };
-    const renders = baseTask.main ?? baseTask.preview ?? baseTask.highRes ?? baseTask.ocrDpi ?? baseTask.vision;
+    const renders =
+      baseTask.main ?? baseTask.preview ?? baseTask.highRes ?? baseTask.ocrDpi ?? baseTask.vision;
     const pages = Array.from({ length: total }, (_, i) => first + i);
     // Text-only work is cheap per page: batch pages to save messaging; renders go one by one.
-    const perTask = renders ? 1 : Math.max(1, Math.min(16, Math.ceil(total / (cpuPool.threads * 4))));
+    const perTask = renders
+      ? 1
+      : Math.max(1, Math.min(16, Math.ceil(total / (cpuPool.threads * 4))));
     const lanes = cpuPool.threads + (ocrPool ? ocrPool.size : 1);
 
     const outputs = new Map<number, { out: PdfPageOutput; texts: PageTexts }>();
@@ -162,13 +211,25 @@ export const extractPdf = async (opts: ExtractPdfOptions, deps: PdfProcessorDeps
         const results = await runPdfPages({ ...baseTask, pages: group }, signal, cpuPool);
         for (const out of results) {
           if (out.error !== null) {
-            throw new SecretaryError('CORRUPT_FILE', `page ${out.page} cannot be read: ${out.error}`, {
-              page: out.page,
-            });
+            throw new SecretaryError(
+              'CORRUPT_FILE',
+              `page ${out.page} cannot be read: ${out.error}`,
+              {
+                page: out.page,
+              },
+            );
           }
-          const texts: PageTexts = { native: out.text === null ? null : cleanPageText(out.text), ocr: null, llm: null };
+          const texts: PageTexts = {
+            native: out.text === null ? null : cleanPageText(out.text),
+            ocr: null,
+            llm: null,
+          };
           if (ocrPool && out.ocrImage) {
-            const r = await ocrPool.recognize({ image: out.ocrImage, dpi: ocrDpi, ...(signal ? { signal } : {}) });
+            const r = await ocrPool.recognize({
+              image: out.ocrImage,
+              dpi: ocrDpi,
+              ...(signal ? { signal } : {}),
+            });
             texts.ocr = cleanPageText(r.text);
           }
           if (opts.llm && out.visionImage) {
@@ -184,7 +245,11 @@ export const extractPdf = async (opts: ExtractPdfOptions, deps: PdfProcessorDeps
           out.visionImage = null;
           outputs.set(out.page, { out, texts });
           done++;
-          progress(`processing_pages:${done}/${total}`, 10 + Math.floor((80 * done) / total), `Seite ${done} von ${total}`);
+          progress(
+            `processing_pages:${done}/${total}`,
+            10 + Math.floor((80 * done) / total),
+            `Seite ${done} von ${total}`,
+          );
         }
       },
       signal,

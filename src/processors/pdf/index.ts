@@ -1,4 +1,9 @@
-export { extractPdf, PDF_IMAGE_SPECS, DEFAULT_MAX_PAGES } from './extract-pdf.js';
+export {
+  extractPdf,
+  PDF_IMAGE_SPECS,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_MAX_FILE_SIZE,
+} from './extract-pdf.js';
 export type { PdfProcessorDeps } from './extract-pdf.js';
 export { PDF_METHODS, isPdfMethod } from './types.js';
 export type {

@@ -60,7 +60,9 @@ const meta = (doc: mupdf.Document, key: string): string | null => {
 /** `D:20020725115106+02'00'` → ISO 8601; other strings are returned unchanged. */
 export const pdfDateToIso = (raw: string | null): string | null => {
   if (!raw) return null;
-  const m = /^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(raw);
+  const m = /^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?/.exec(
+    raw,
+  );
   if (!m) return raw;
   const [, y, mo = '01', d = '01', h = '00', mi = '00', s = '00', tz] = m;
   let zone = 'Z';
@@ -108,7 +110,13 @@ interface Raster {
   channels: 1 | 3;
 }
 
-const rasterize = (list: mupdf.DisplayList, scale: number, gray = false): Raster => {
+/** What a page is rendered from: the page itself (one render) or its display list (several). */
+interface Renderable {
+  getBounds(): mupdf.Rect;
+  toPixmap(matrix: mupdf.Matrix, colorspace: mupdf.ColorSpace, alpha?: boolean): mupdf.Pixmap;
+}
+
+const rasterize = (list: Renderable, scale: number, gray = false): Raster => {
   const cs = gray ? mupdf.ColorSpace.DeviceGray : mupdf.ColorSpace.DeviceRGB;
   const pix = list.toPixmap(mupdf.Matrix.scale(scale, scale), cs, false);
   try {
@@ -124,7 +132,8 @@ const rasterize = (list: mupdf.DisplayList, scale: number, gray = false): Raster
       data = Buffer.from(px);
     } else {
       data = Buffer.allocUnsafe(tight * height);
-      for (let y = 0; y < height; y++) data.set(px.subarray(y * stride, y * stride + tight), y * tight);
+      for (let y = 0; y < height; y++)
+        data.set(px.subarray(y * stride, y * stride + tight), y * tight);
     }
     return { data, width, height, channels };
   } finally {
@@ -146,7 +155,7 @@ const encodeJpeg = (r: Raster, quality: number, fit?: number): Promise<Buffer> =
   return img.jpeg({ quality, mozjpeg: false }).toBuffer();
 };
 
-const renderFit = (list: mupdf.DisplayList, spec: FitJpegSpec): Promise<Buffer> =>
+const renderFit = (list: Renderable, spec: FitJpegSpec): Promise<Buffer> =>
   encodeJpeg(rasterize(list, fitScale(list.getBounds(), spec.maxSide)), spec.quality, spec.maxSide);
 
 const isDctOnly = (filter: mupdf.PDFObject): boolean => {
@@ -171,7 +180,8 @@ const extractEmbedded = async (
   if (!xobjects.isDictionary()) return [];
   const refs: mupdf.PDFObject[] = [];
   xobjects.forEach((value) => {
-    if (value.get('Subtype').isName() && value.get('Subtype').asName() === 'Image') refs.push(value);
+    if (value.get('Subtype').isName() && value.get('Subtype').asName() === 'Image')
+      refs.push(value);
   });
   const names: string[] = [];
   for (const ref of refs) {
@@ -187,7 +197,8 @@ const extractEmbedded = async (
       const image = pdf.loadImage(ref);
       let pix = image.toPixmap();
       const cs = pix.getColorSpace();
-      if (cs && !cs.isRGB() && !cs.isGray()) pix = pix.convertToColorSpace(mupdf.ColorSpace.DeviceRGB, true);
+      if (cs && !cs.isRGB() && !cs.isGray())
+        pix = pix.convertToColorSpace(mupdf.ColorSpace.DeviceRGB, true);
       const name = `${base}.png`;
       await writeFile(path.join(outDir, name), Buffer.from(pix.asPNG()));
       pix.destroy();
@@ -204,7 +215,11 @@ const pgm = (r: Raster): Uint8Array => {
   return Buffer.concat([header, r.data]);
 };
 
-const processPage = async (doc: mupdf.Document, task: PdfPagesTask, pageNo: number): Promise<PdfPageOutput> => {
+const processPage = async (
+  doc: mupdf.Document,
+  task: PdfPagesTask,
+  pageNo: number,
+): Promise<PdfPageOutput> => {
   const out: PdfPageOutput = {
     page: pageNo,
     text: null,
@@ -217,7 +232,20 @@ const processPage = async (doc: mupdf.Document, task: PdfPagesTask, pageNo: numb
     error: null,
   };
   const page = doc.loadPage(pageNo - 1);
-  const list = page.toDisplayList(true);
+  // Several renders of one page replay a display list instead of re-interpreting the content
+  // stream each time; a single render (or text only) goes straight from the page.
+  const renders =
+    (task.main ? 1 : 0) +
+    (task.preview && !task.main ? 1 : 0) +
+    (task.highRes ? 1 : 0) +
+    (task.ocrDpi ? 1 : 0) +
+    (task.vision ? 1 : 0);
+  const displayList = renders > 1 ? page.toDisplayList(true) : null;
+  const pageRenderable: Renderable = {
+    getBounds: () => page.getBounds(),
+    toPixmap: (matrix, cs, alpha) => page.toPixmap(matrix, cs, alpha, true),
+  };
+  const list = (): Renderable => displayList ?? pageRenderable;
   try {
     if (task.text) {
       const st = page.toStructuredText('preserve-whitespace');
@@ -227,7 +255,7 @@ const processPage = async (doc: mupdf.Document, task: PdfPagesTask, pageNo: numb
     const n = pad3(pageNo);
     const writes: Promise<void>[] = [];
     if (task.main) {
-      const mainRaster = rasterize(list, fitScale(list.getBounds(), task.main.maxSide));
+      const mainRaster = rasterize(list(), fitScale(list().getBounds(), task.main.maxSide));
       out.main = `image_${n}.jpg`;
       writes.push(
         encodeJpeg(mainRaster, task.main.quality, task.main.maxSide).then((buf) =>
@@ -246,23 +274,31 @@ const processPage = async (doc: mupdf.Document, task: PdfPagesTask, pageNo: numb
       }
     } else if (task.preview) {
       out.preview = `preview_${n}.jpg`;
-      writes.push(renderFit(list, task.preview).then((buf) => writeFile(path.join(task.outDir, `preview_${n}.jpg`), buf)));
+      writes.push(
+        renderFit(list(), task.preview).then((buf) =>
+          writeFile(path.join(task.outDir, `preview_${n}.jpg`), buf),
+        ),
+      );
     }
     if (task.highRes) {
       const spec = task.highRes;
       out.highRes = `page_${n}.jpeg`;
-      const raster = rasterize(list, spec.dpi / 72);
-      writes.push(encodeJpeg(raster, spec.quality).then((buf) => writeFile(path.join(task.outDir, `page_${n}.jpeg`), buf)));
+      const raster = rasterize(list(), spec.dpi / 72);
+      writes.push(
+        encodeJpeg(raster, spec.quality).then((buf) =>
+          writeFile(path.join(task.outDir, `page_${n}.jpeg`), buf),
+        ),
+      );
     }
-    if (task.ocrDpi) out.ocrImage = pgm(rasterize(list, task.ocrDpi / 72, true));
+    if (task.ocrDpi) out.ocrImage = pgm(rasterize(list(), task.ocrDpi / 72, true));
     if (task.vision) {
       const v = task.vision;
-      out.visionImage = await encodeJpeg(rasterize(list, v.dpi / 72), v.quality, v.maxSide);
+      out.visionImage = await encodeJpeg(rasterize(list(), v.dpi / 72), v.quality, v.maxSide);
     }
     if (task.embeddedImages) out.embedded = await extractEmbedded(doc, page, pageNo, task.outDir);
     await Promise.all(writes);
   } finally {
-    list.destroy();
+    displayList?.destroy();
     page.destroy();
   }
   return out;

@@ -15,12 +15,14 @@ export interface ArchiveRequest {
   signal?: AbortSignal;
 }
 
-const safeStem = (stem: string): string => stem.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 100) || 'document';
+const safeStem = (stem: string): string =>
+  stem.replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 100) || 'document';
 
 /** Writes the requested archives into `dir`; returns their names (relative to `dir`). */
 export const writeArchives = async (req: ArchiveRequest): Promise<PdfFiles['archives']> => {
   const { dir, files, signal } = req;
-  const entries = (names: readonly string[]) => names.map((name) => ({ name, filePath: path.join(dir, name) }));
+  const entries = (names: readonly string[]) =>
+    names.map((name) => ({ name, filePath: path.join(dir, name) }));
   const archives: PdfFiles['archives'] = {};
   if (req.previewsZip && files.previews.length > 0) {
     await writeZip(path.join(dir, 'previews.zip'), entries(files.previews), signal);

@@ -9,7 +9,12 @@ import type {
   PdfPagesTask,
 } from './page-tasks-types.js';
 
-const run = async <R>(pool: CpuPool, name: string, task: unknown, signal?: AbortSignal): Promise<R> => {
+const run = async <R>(
+  pool: CpuPool,
+  name: string,
+  task: unknown,
+  signal?: AbortSignal,
+): Promise<R> => {
   try {
     return await pool.run<R>(name, task, signal);
   } catch (err) {

@@ -16,9 +16,9 @@ export const tidyText = (text: string): string =>
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 
-export const cleanPageText = (raw: string): string => tidyText(dehyphenate(raw.replace(/\r\n?/g, '\n')));
+export const cleanPageText = (raw: string): string =>
+  tidyText(dehyphenate(raw.replace(/\r\n?/g, '\n')));
 
 /** The original's page marker: each page contributes `"\n--- Seite " + N + " ---\n" + text`. */
 export const joinPages = (pages: ReadonlyArray<{ page: number; content: string }>): string =>
   pages.map((p) => `\n--- Seite ${p.page} ---\n${p.content}`).join('');
-

@@ -18,7 +18,8 @@ export const PDF_METHODS = [
 ] as const;
 export type PdfMethod = (typeof PDF_METHODS)[number];
 
-export const isPdfMethod = (m: string): m is PdfMethod => (PDF_METHODS as readonly string[]).includes(m);
+export const isPdfMethod = (m: string): m is PdfMethod =>
+  (PDF_METHODS as readonly string[]).includes(m);
 
 /** Progress of one run: `step` like `processing_pages:3/12`, percent 10..98. */
 export type ProgressCallback = (step: string, percent: number, message: string | null) => void;
@@ -50,6 +51,8 @@ export interface ExtractPdfOptions {
   pageEnd?: number | null;
   /** Most pages one run may process (the selected range counts). Default: 500. */
   maxPages?: number;
+  /** Largest PDF accepted, in bytes (`FILE_TOO_LARGE` above). Default: 150 MB. */
+  maxFileSize?: number;
   /** Main page images `image_###.jpg`, embedded images and the images archive. Default: false. */
   includeImages?: boolean;
   /** Preview images `preview_###.jpg` (+ `previews.zip`) for any method. Default: false. */

@@ -36,7 +36,11 @@ export const textPdf = async (
 export const renderPng = (pdf: Uint8Array, dpi: number): Uint8Array => {
   const doc = mupdf.Document.openDocument(pdf, 'application/pdf');
   const page = doc.loadPage(0);
-  const pix = page.toPixmap(mupdf.Matrix.scale(dpi / 72, dpi / 72), mupdf.ColorSpace.DeviceRGB, false);
+  const pix = page.toPixmap(
+    mupdf.Matrix.scale(dpi / 72, dpi / 72),
+    mupdf.ColorSpace.DeviceRGB,
+    false,
+  );
   const png = pix.asPNG().slice();
   pix.destroy();
   page.destroy();
@@ -45,7 +49,11 @@ export const renderPng = (pdf: Uint8Array, dpi: number): Uint8Array => {
 };
 
 /** A "scan": each page is only a PNG image of rendered text (no text layer). */
-export const scannedPdf = async (pages: readonly string[][], fontSize = 15, dpi = 300): Promise<Uint8Array> => {
+export const scannedPdf = async (
+  pages: readonly string[][],
+  fontSize = 15,
+  dpi = 300,
+): Promise<Uint8Array> => {
   const out = await PDFDocument.create();
   for (const lines of pages) {
     const png = renderPng(await textPdf([lines], { fontSize }), dpi);
@@ -60,8 +68,16 @@ export const scannedPdf = async (pages: readonly string[][], fontSize = 15, dpi 
 export const pdfWithImage = async (): Promise<Uint8Array> => {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
-  const png = await sharp({ create: { width: 200, height: 120, channels: 3, background: '#3366cc' } }).png().toBuffer();
-  const jpg = await sharp({ create: { width: 160, height: 90, channels: 3, background: '#cc6633' } }).jpeg().toBuffer();
+  const png = await sharp({
+    create: { width: 200, height: 120, channels: 3, background: '#3366cc' },
+  })
+    .png()
+    .toBuffer();
+  const jpg = await sharp({
+    create: { width: 160, height: 90, channels: 3, background: '#cc6633' },
+  })
+    .jpeg()
+    .toBuffer();
   const page = doc.addPage(A4);
   page.drawText('Bild mit Beschriftung', { x: 60, y: 760, size: 14, font });
   page.drawImage(await doc.embedPng(png), { x: 60, y: 500, width: 200, height: 120 });
@@ -97,7 +113,9 @@ export const manyPagesPdf = async (count: number): Promise<Uint8Array> => {
 };
 
 /** A temp directory that the test removes in `afterAll`. */
-export const makeTempDir = async (prefix = 'secretary-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> => {
+export const makeTempDir = async (
+  prefix = 'secretary-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> => {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 };
@@ -118,7 +136,11 @@ export const cer = (reference: string, hypothesis: string): number => {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      cur[j] = Math.min(
+        (prev[j] as number) + 1,
+        (cur[j - 1] as number) + 1,
+        (prev[j - 1] as number) + cost,
+      );
     }
     prev = cur;
   }

@@ -1,0 +1,134 @@
+/**
+ * The original's ingress endpoints create a job and answer at once (202 ACK, original §3.1),
+ * with the internal job id always present. `wait_ms` (and the endpoints that used to be
+ * synchronous) wait for the job through store events — never by blocking the server — and
+ * answer 200 with the result envelope, 400 with the job's error, or the 202 ACK on timeout.
+ */
+import { rm } from 'node:fs/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, SecretaryError, isErrorCode } from '../core/errors.js';
+import { isTerminal, type Job, type NewJob } from '../core/job.js';
+import { validateWebhookUrl } from '../net/url-guard.js';
+import { completedData } from '../webhooks/payloads.js';
+import type { RouteOptions } from './api-deps.js';
+import type { IngressForm } from './multipart-form.js';
+import { intField } from './multipart-form.js';
+import { sendError } from './reply-error.js';
+
+/** The webhook and external id from the original's form fields. */
+export const webhookFromFields = (opts: RouteOptions, fields: Record<string, string>): Pick<NewJob, 'webhook' | 'external_id'> => {
+  const url = fields.callback_url?.trim();
+  const { config } = opts.deps;
+  if (url) {
+    try {
+      validateWebhookUrl(url, { allowPrivate: config.security.allow_private_urls, allowlist: config.security.url_allowlist });
+    } catch (err) {
+      const e = err as SecretaryError;
+      throw new SecretaryError(e.code ?? 'URL_NOT_ALLOWED', `callback_url: ${e.message}`, { details: [{ path: '/callback_url', problem: e.message }] });
+    }
+  }
+  const external = fields.jobId?.trim() || null;
+  return {
+    webhook: url ? { url, token: fields.callback_token || null } : null,
+    external_id: external,
+  };
+};
+
+export const ackBody = (job: Job, processor: string, webhookUrl: string | null) => ({
+  status: 'accepted',
+  worker: 'secretary',
+  process: { id: job.job_id, main_processor: processor, started: job.created_at, is_from_cache: false },
+  job: { id: job.job_id, external_id: job.external_id },
+  webhook: webhookUrl ? { delivered_to: webhookUrl } : null,
+  error: null,
+  data: { job_id: job.job_id, status: job.status },
+});
+
+/** Resolves when the job is terminal or the time is up (event-driven, plus a slow re-check). */
+export const waitForTerminal = async (opts: RouteOptions, jobId: string, ms: number, signal: AbortSignal): Promise<Job | null> => {
+  const { store } = opts.deps;
+  const first = await store.getJob(jobId);
+  if (!first || isTerminal(first.status) || ms <= 0) return first;
+  return new Promise<Job | null>((resolve) => {
+    let done = false;
+    const finish = async () => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      clearTimeout(timer);
+      clearInterval(poll);
+      signal.removeEventListener('abort', finish);
+      resolve(await store.getJob(jobId));
+    };
+    const unsubscribe = store.subscribe((e) => {
+      if (e.type === 'job' && e.change.job_id === jobId && isTerminal(e.change.status)) void finish();
+    });
+    const timer = setTimeout(() => void finish(), ms);
+    const poll = setInterval(() => {
+      void store.getJob(jobId).then((j) => {
+        if (j && isTerminal(j.status)) void finish();
+      });
+    }, 2000);
+    signal.addEventListener('abort', finish, { once: true });
+  });
+};
+
+export interface IngressSpec {
+  processor: string;
+  /** Wait by default (for endpoints that were synchronous in the original). */
+  defaultWaitMs?: number;
+}
+
+/** Creates the job and answers (202, or the waited result). Removes the upload on failure. */
+export const submitIngressJob = async (
+  opts: RouteOptions,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  form: IngressForm,
+  input: NewJob,
+  spec: IngressSpec,
+): Promise<FastifyReply> => {
+  const { store, config } = opts.deps;
+  let job: Job;
+  try {
+    const problems = opts.deps.registry.validate(input.job_type, input.parameters ?? {});
+    if (problems.length) throw new SecretaryError('INVALID_PARAMETERS', 'invalid parameters', { details: problems });
+    const userId = req.principal?.user_id ?? null;
+    const created = await store.createJob({ ...input, user_id: userId });
+    job = created.job;
+    if (!created.created && form.upload) await rm(form.upload.path, { force: true });
+  } catch (err) {
+    if (form.upload) await rm(form.upload.path, { force: true });
+    throw err;
+  }
+  const webhookUrl = input.webhook?.url ?? null;
+  const requested = intField(form.fields, 'wait_ms') ?? (webhookUrl ? 0 : (spec.defaultWaitMs ?? 0));
+  const waitMs = Math.min(requested, config.server.max_wait_ms);
+  if (waitMs > 0 && !webhookUrl) {
+    const ac = new AbortController();
+    req.raw.once('close', () => ac.abort());
+    const done = await waitForTerminal(opts, job.job_id, waitMs, ac.signal);
+    if (done?.status === 'completed') return reply.code(200).send(resultEnvelope(opts, done, spec.processor));
+    if (done && isTerminal(done.status)) {
+      const code = done.error?.code && isErrorCode(done.error.code) ? done.error.code : 'HANDLER_ERROR';
+      return sendError(reply, code, done.error?.message ?? 'the job failed', { job_id: done.job_id, ...(done.error?.details ?? {}) }, 400);
+    }
+  }
+  return reply.code(202).send(ackBody(job, spec.processor, webhookUrl));
+};
+
+/** The original's synchronous answer: the processor envelope with webhook-shaped `data`. */
+export const resultEnvelope = (opts: RouteOptions, job: Job, processor: string) => {
+  const results = (job.results ?? {}) as Record<string, unknown>;
+  const sd = (results.structured_data ?? {}) as Record<string, unknown>;
+  const data = { ...((sd.data as Record<string, unknown>) ?? {}), ...completedData(job, opts.payload), job_id: job.job_id };
+  return {
+    status: 'success',
+    request: sd.request ?? { processor, timestamp: job.created_at },
+    process: { ...((sd.process as object) ?? {}), id: job.job_id, llm_info: job.llm_info ?? { requests: [] } },
+    error: null,
+    data,
+  };
+};
+
+export { ERROR_CODES };

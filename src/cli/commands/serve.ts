@@ -1,0 +1,48 @@
+import { parseArgs } from 'node:util';
+import { ApiMetrics } from '../../api/metrics.js';
+import { startServer } from '../../api/server.js';
+import { commonOptions, configFrom } from '../cli-config.js';
+import { createRuntime } from '../runtime.js';
+import { onShutdownSignal } from './signals.js';
+
+/**
+ * `secretary serve`: the API and (unless `--no-worker`) a worker in one process. The worker
+ * starts with the process, before the server listens. SIGTERM: close the server (open SSE
+ * streams end), then drain the worker and close the store.
+ */
+export const serveCommand = async (args: string[]): Promise<number> => {
+  const { values } = parseArgs({
+    args,
+    options: { ...commonOptions, 'no-worker': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write('usage: secretary serve [--no-worker] [--host h] [--port p] [--home dir] [--config file] [--store url]\n');
+    return 0;
+  }
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    process.stderr.write(`secretary: --port must be 0..65535, got ${values.port}\n`);
+    return 2;
+  }
+  const config = configFrom(values, {
+    server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) },
+    ...(values['no-worker'] ? { generic_worker: { active: false } } : {}),
+  });
+  const metrics = new ApiMetrics();
+  const rt = await createRuntime({ config, withWorker: !values['no-worker'], workerEvents: metrics.workerEvents });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(rt, { host: config.server.host, port: config.server.port, metrics });
+  } catch (err) {
+    await rt.close();
+    throw err;
+  }
+  onShutdownSignal(async (signal) => {
+    rt.logger.info({ signal }, 'shutting down: closing the server, then finishing running jobs');
+    await server.app.close();
+    await rt.close();
+  });
+  await new Promise(() => {});
+  return 0;
+};
