@@ -45,7 +45,11 @@ export const createStore = async (opts: CreateStoreOptions): Promise<JobStore> =
     });
   } else if (kind === 'postgres') {
     const { PostgresJobStore } = await import('./postgres/postgres-store.js');
-    store = new PostgresJobStore({ url: opts.url, limits: opts.limits, listenUrl: opts.listenUrl ?? undefined });
+    // `?schema=name` keeps several deployments (or test runs) apart in one database
+    const u = new URL(opts.url);
+    const schema = u.searchParams.get('schema') ?? undefined;
+    u.searchParams.delete('schema');
+    store = new PostgresJobStore({ url: u.toString(), schema, limits: opts.limits, listenUrl: opts.listenUrl ?? undefined });
   } else {
     const { MongoJobStore } = await import('./mongo/mongo-store.js');
     store = new MongoJobStore({ url: opts.url, limits: opts.limits });
