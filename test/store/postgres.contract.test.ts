@@ -12,7 +12,9 @@ import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { runJobStoreContract } from '../contract/job-store.contract.js';
 
 const url =
-  process.env.SECRETARY_TEST_POSTGRES_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  process.env.SECRETARY_TEST_POSTGRES_URL ??
+  process.env.DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 
 const unreachable = async (): Promise<string | false> => {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
@@ -29,11 +31,15 @@ const unreachable = async (): Promise<string | false> => {
 
 const skip = await unreachable();
 if (skip && process.env.CI) throw new Error(`CI must run the PostgreSQL store suite. ${skip}`);
+if (skip) console.warn(`PostgreSQL tests skipped: ${skip}`);
 
 const schemas = new Set<string>();
 const schemaOf = new WeakMap<JobStore, string>();
 
-const open = async (schema: string, limits?: ConstructorParameters<typeof PostgresJobStore>[0]['limits']): Promise<JobStore> => {
+const open = async (
+  schema: string,
+  limits?: ConstructorParameters<typeof PostgresJobStore>[0]['limits'],
+): Promise<JobStore> => {
   const store = new PostgresJobStore({ url, schema, limits, poolSize: 4 });
   await store.init();
   schemaOf.set(store, schema);

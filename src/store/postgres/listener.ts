@@ -76,6 +76,7 @@ export class NotificationListener {
       connectionString: this.opts.url,
       application_name: this.opts.applicationName,
       keepAlive: true,
+      connectionTimeoutMillis: 5_000,
     });
     let dropped = false;
     const drop = (err?: Error): void => {
@@ -91,7 +92,8 @@ export class NotificationListener {
     client.on('error', (err: Error) => drop(err));
     client.on('end', () => drop());
     client.on('notification', (msg: Notification) => {
-      if (msg.channel === this.opts.channel && msg.payload !== undefined) this.opts.onNotification(msg.payload);
+      if (msg.channel === this.opts.channel && msg.payload !== undefined)
+        this.opts.onNotification(msg.payload);
     });
     try {
       await client.connect();
@@ -116,7 +118,9 @@ export class NotificationListener {
     const every = this.opts.healthCheckMs ?? 30_000;
     if (every <= 0) return;
     this.healthTimer = setInterval(() => {
-      client.query('SELECT 1').catch((err: unknown) => drop(err instanceof Error ? err : new Error(String(err))));
+      client
+        .query('SELECT 1')
+        .catch((err: unknown) => drop(err instanceof Error ? err : new Error(String(err))));
     }, every);
     this.healthTimer.unref();
   }

@@ -127,7 +127,11 @@ $$;
 `;
 
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
-  { id: 1, name: 'jobs, batches, outbox', sql: createJobs + createBatches + createOutbox + createBatchStatus },
+  {
+    id: 1,
+    name: 'jobs, batches, outbox',
+    sql: createJobs + createBatches + createOutbox + createBatchStatus,
+  },
 ];
 
 /** Applies the missing migrations in one transaction; returns the ids applied now. */
@@ -137,20 +141,29 @@ export const runMigrations = async (client: ClientBase, schema: string): Promise
   await client.query('BEGIN');
   try {
     // One migrator per schema at a time; the lock ends with the transaction.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`secretary-migrate:${schema}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+      `secretary-migrate:${schema}`,
+    ]);
+    // Only create a missing schema: CREATE SCHEMA needs CREATE on the database even when it exists.
+    const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
     await client.query(`SET LOCAL search_path TO ${s}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     const done = new Set(
-      (await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
+      (await client.query<{ id: number }>('SELECT id FROM schema_migrations')).rows.map(
+        (r) => r.id,
+      ),
     );
     for (const m of POSTGRES_MIGRATIONS) {
       if (done.has(m.id)) continue;
       await client.query(m.sql);
-      await client.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      await client.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [
+        m.id,
+        m.name,
+      ]);
       applied.push(m.id);
     }
     await client.query('COMMIT');

@@ -21,7 +21,11 @@ const shrink = (event: StoreEvent): StoreEvent => {
     type: 'job',
     change: {
       ...event.change,
-      progress: { step: String(p.step).slice(0, 200), percent: p.percent, message: p.message?.slice(0, 1000) ?? null },
+      progress: {
+        step: String(p.step).slice(0, 200),
+        percent: p.percent,
+        message: p.message?.slice(0, 1000) ?? null,
+      },
     },
   };
 };
@@ -65,6 +69,8 @@ export const decodeNotification = (text: string, ownOrigin: string): StoreEvent[
   if (typeof p !== 'object' || p === null || p.o === ownOrigin || !Array.isArray(p.e)) return [];
   return p.e.filter(
     (e): e is StoreEvent =>
-      typeof e === 'object' && e !== null && EVENT_TYPES.has((e as { type?: unknown }).type as string),
+      typeof e === 'object' &&
+      e !== null &&
+      EVENT_TYPES.has((e as { type?: unknown }).type as string),
   );
 };

@@ -1,8 +1,10 @@
 /**
  * `claim` of the PostgreSQL store: picks the cheapest statement that honours the request.
  *
- * - No type's room binds and no cluster caps: `claimAny` (one index scan, one round trip).
- * - A type's room is smaller than the limit: `claimPerType` (one round trip).
+ * - Several types, no type's room binds, no cluster caps: `claimAny` (one scan of `jobs_claim`
+ *   in queue order, skipping other types' rows; one round trip).
+ * - One type, or a type's room is smaller than the limit: `claimPerType` (per type one scan of
+ *   `jobs_claim_type`, so a backlog of other types costs nothing; one round trip).
  * - Cluster caps: `BEGIN` + per-type advisory locks, `claimPerType` counting `processing` jobs,
  *   `COMMIT` (three round trips; the lock makes the count and the claim one atomic step across
  *   all claimers of that type).
@@ -43,17 +45,23 @@ export const claimJobs = async (ctx: PgContext, req: ClaimRequest): Promise<Clai
   if (plan.types.length === 0) return [];
   const leaseMs = Math.max(0, Math.round(req.leaseMs));
   const capped = plan.types.filter((_, i) => plan.caps[i] !== null);
-  const effective = Math.min(limit, plan.rooms.reduce((a, b) => a + b, 0));
+  const effective = Math.min(
+    limit,
+    plan.rooms.reduce((a, b) => a + b, 0),
+  );
 
   let rows: ClaimRow[];
-  if (capped.length === 0 && plan.rooms.every((r) => r >= effective)) {
+  if (capped.length === 0 && plan.types.length > 1 && plan.rooms.every((r) => r >= effective)) {
     rows = await ctx.rows<ClaimRow>(ctx.sql.claimAny, [plan.types, effective, req.owner, leaseMs]);
   } else {
     const values = [plan.types, plan.rooms, plan.caps, limit, req.owner, leaseMs];
     rows =
       capped.length === 0
         ? await ctx.rows<ClaimRow>(ctx.sql.claimPerType, values)
-        : await ctx.tx((c) => ctx.rows<ClaimRow>(ctx.sql.claimPerType, values, c), beginWithTypeLocks(ctx.names, capped));
+        : await ctx.tx(
+            (c) => ctx.rows<ClaimRow>(ctx.sql.claimPerType, values, c),
+            beginWithTypeLocks(ctx.names, capped),
+          );
   }
   if (rows.length === 0) return [];
   ctx.publishChanges(rows, rows[0]?.batch_changes);

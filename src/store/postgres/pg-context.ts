@@ -51,6 +51,8 @@ export class PgContext {
       application_name: 'secretary',
       keepAlive: true,
       idleTimeoutMillis: 30_000,
+      // Fail (STORE_ERROR) instead of hanging when the server is unreachable or the pool stays full.
+      connectionTimeoutMillis: 30_000,
     });
     // An idle connection that breaks (server restart) must not crash the process; the pool
     // drops it and the next query opens a new one.
@@ -66,10 +68,16 @@ export class PgContext {
   }
 
   /** Runs a fixed statement (prepared, when enabled) or a built query; returns its rows. */
-  async rows<R extends QueryResultRow>(q: Statement | BuiltQuery, values: unknown[], on: Runner = this.pool): Promise<R[]> {
+  async rows<R extends QueryResultRow>(
+    q: Statement | BuiltQuery,
+    values: unknown[],
+    on: Runner = this.pool,
+  ): Promise<R[]> {
     try {
       const config =
-        'name' in q && this.prepared ? { name: q.name, text: q.text, values } : { text: q.text, values };
+        'name' in q && this.prepared
+          ? { name: q.name, text: q.text, values }
+          : { text: q.text, values };
       return (await on.query<R>(config)).rows;
     } catch (err) {
       throw mapPgError(err);
@@ -117,7 +125,11 @@ export class PgContext {
    * Publishes in-process what a committed statement changed: a `job` event per row, `enqueued`
    * for rows now `pending`, `batch` per batch status change, `outbox` when records were written.
    */
-  publishChanges(rows: ChangedRow[], batchChanges?: BatchChanges | null, outboxWritten = false): void {
+  publishChanges(
+    rows: ChangedRow[],
+    batchChanges?: BatchChanges | null,
+    outboxWritten = false,
+  ): void {
     const events: StoreEvent[] = [];
     const enqueued = new Set<string>();
     let outbox = outboxWritten;

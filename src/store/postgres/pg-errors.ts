@@ -32,7 +32,9 @@ export const isConnectionError = (err: unknown): boolean => {
   const { code } = fields(err);
   if (code && (CONNECTION_CODES.has(code) || code.startsWith('08'))) return true;
   const message = err instanceof Error ? err.message : '';
-  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(message);
+  return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(
+    message,
+  );
 };
 
 export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
@@ -46,7 +48,10 @@ export const mapPgError = (thrown: unknown): SecretaryError => {
   const err = coerceError(thrown);
   const f = fields(thrown);
   if (isUniqueViolation(thrown, 'jobs_external_id_key')) {
-    return new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists${f.detail ? `: ${f.detail}` : ''}`);
+    return new SecretaryError(
+      'DUPLICATE_EXTERNAL_ID',
+      `external_id already exists${f.detail ? `: ${f.detail}` : ''}`,
+    );
   }
   if (isUniqueViolation(thrown, 'jobs_job_id_key')) {
     return new SecretaryError('CONFLICT', 'a job with this job_id exists');
@@ -58,7 +63,11 @@ export const mapPgError = (thrown: unknown): SecretaryError => {
     });
   }
   const reason = isConnectionError(thrown) ? 'database unreachable' : 'database error';
-  const wrapped = new SecretaryError('STORE_ERROR', `${reason}: ${err.message}`, f.code ? { sqlstate: f.code } : null);
+  const wrapped = new SecretaryError(
+    'STORE_ERROR',
+    `${reason}: ${err.message}`,
+    f.code ? { sqlstate: f.code } : null,
+  );
   (wrapped as Error & { cause?: unknown }).cause = err;
   return wrapped;
 };

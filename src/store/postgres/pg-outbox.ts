@@ -1,9 +1,17 @@
 /** The webhook outbox of the PostgreSQL store. */
-import type { DeliveryAttempt, OutboxClaimRequest, OutboxFinish, OutboxRecord } from '../job-store.js';
+import type {
+  DeliveryAttempt,
+  OutboxClaimRequest,
+  OutboxFinish,
+  OutboxRecord,
+} from '../job-store.js';
 import type { PgContext } from './pg-context.js';
 import { rowToOutbox, type OutboxRow } from './rows.js';
 
-export const claimOutbox = async (ctx: PgContext, req: OutboxClaimRequest): Promise<OutboxRecord[]> => {
+export const claimOutbox = async (
+  ctx: PgContext,
+  req: OutboxClaimRequest,
+): Promise<OutboxRecord[]> => {
   const limit = Math.max(1, Math.floor(req.limit));
   const leaseMs = Math.max(0, Math.round(req.leaseMs));
   const rows = await ctx.rows<OutboxRow>(ctx.sql.claimOutbox, [limit, req.owner, leaseMs]);
@@ -16,7 +24,12 @@ const validInstant = (iso: string | undefined): string | null => {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 };
 
-export const finishOutbox = async (ctx: PgContext, eventId: string, owner: string, f: OutboxFinish): Promise<boolean> => {
+export const finishOutbox = async (
+  ctx: PgContext,
+  eventId: string,
+  owner: string,
+  f: OutboxFinish,
+): Promise<boolean> => {
   const status = f.outcome === 'retry' ? 'pending' : f.outcome;
   const next = f.outcome === 'retry' ? validInstant(f.next_attempt_at) : null;
   // The next record of this target may now be sendable (or this one again, later).

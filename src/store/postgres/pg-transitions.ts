@@ -13,15 +13,27 @@ type TransitionRow = ChangedRow & { batch_changes: BatchChanges };
 
 /** Log entries as a JSON array parameter: normalised and capped like every backend does. */
 const logsParam = (ctx: PgContext, entries: LogEntry[] | undefined): string =>
-  JSON.stringify(entries?.length ? capLogs(entries.map((e) => normaliseLog(e, ctx.limits)), ctx.limits) : []);
+  JSON.stringify(
+    entries?.length
+      ? capLogs(
+          entries.map((e) => normaliseLog(e, ctx.limits)),
+          ctx.limits,
+        )
+      : [],
+  );
 
 const errorParam = (error: JobError): string =>
-  JSON.stringify({ code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) });
+  JSON.stringify({
+    code: error.code,
+    message: error.message,
+    ...(error.details !== undefined ? { details: error.details } : {}),
+  });
 
 /** Runs a transition statement; publishes its changes; returns its rows. */
 const transition = async <R extends TransitionRow>(
   ctx: PgContext,
-  key: 'updateProgress' | 'complete' | 'fail' | 'failRetry' | 'release' | 'cancel' | 'retry' | 'reap',
+  key:
+    'updateProgress' | 'complete' | 'fail' | 'failRetry' | 'release' | 'cancel' | 'retry' | 'reap',
   values: unknown[],
 ): Promise<R[]> => {
   const rows = await ctx.rows<R>(ctx.sql[key], values);
@@ -29,8 +41,15 @@ const transition = async <R extends TransitionRow>(
   return rows;
 };
 
-export const updateProgress = async (ctx: PgContext, lease: Lease, p: JobProgress): Promise<boolean> => {
-  const percent = Math.max(0, Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)));
+export const updateProgress = async (
+  ctx: PgContext,
+  lease: Lease,
+  p: JobProgress,
+): Promise<boolean> => {
+  const percent = Math.max(
+    0,
+    Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)),
+  );
   const rows = await transition(ctx, 'updateProgress', [
     lease.job_id,
     lease.lease_token,
@@ -64,15 +83,28 @@ export const fail = async (
   retryAt: string | null | undefined,
   logs?: LogEntry[],
 ): Promise<boolean> => {
-  const base = [lease.job_id, lease.lease_token, errorParam(error), logsParam(ctx, logs), ctx.limits.maxLogEntries];
+  const base = [
+    lease.job_id,
+    lease.lease_token,
+    errorParam(error),
+    logsParam(ctx, logs),
+    ctx.limits.maxLogEntries,
+  ];
   if (!retryAt) return (await transition(ctx, 'fail', base)).length > 0;
   const at = Date.parse(retryAt);
-  const rows = await transition(ctx, 'failRetry', [...base, Number.isNaN(at) ? null : new Date(at).toISOString()]);
+  const rows = await transition(ctx, 'failRetry', [
+    ...base,
+    Number.isNaN(at) ? null : new Date(at).toISOString(),
+  ]);
   return rows.length > 0;
 };
 
 export const release = async (ctx: PgContext, lease: Lease, reason: string): Promise<boolean> => {
-  const warning: LogEntry = { timestamp: new Date().toISOString(), level: 'warning', message: `released: ${reason}` };
+  const warning: LogEntry = {
+    timestamp: new Date().toISOString(),
+    level: 'warning',
+    message: `released: ${reason}`,
+  };
   const rows = await transition(ctx, 'release', [
     lease.job_id,
     lease.lease_token,
@@ -82,22 +114,40 @@ export const release = async (ctx: PgContext, lease: Lease, reason: string): Pro
   return rows.length > 0;
 };
 
-export const appendLog = async (ctx: PgContext, lease: Lease | null, jobId: string, entry: LogEntry): Promise<boolean> => {
+export const appendLog = async (
+  ctx: PgContext,
+  lease: Lease | null,
+  jobId: string,
+  entry: LogEntry,
+): Promise<boolean> => {
   const entries = logsParam(ctx, [entry]);
   const rows = lease
-    ? await ctx.rows(ctx.sql.appendLogFenced, [jobId, lease.lease_token, entries, ctx.limits.maxLogEntries])
+    ? await ctx.rows(ctx.sql.appendLogFenced, [
+        jobId,
+        lease.lease_token,
+        entries,
+        ctx.limits.maxLogEntries,
+      ])
     : await ctx.rows(ctx.sql.appendLog, [jobId, entries, ctx.limits.maxLogEntries]);
   return rows.length > 0;
 };
 
 export const setLlmInfo = async (ctx: PgContext, lease: Lease, info: LlmInfo): Promise<boolean> => {
-  const rows = await ctx.rows(ctx.sql.setLlmInfo, [lease.job_id, lease.lease_token, JSON.stringify(info)]);
+  const rows = await ctx.rows(ctx.sql.setLlmInfo, [
+    lease.job_id,
+    lease.lease_token,
+    JSON.stringify(info),
+  ]);
   return rows.length > 0;
 };
 
 type ControlRow = JobRow & TransitionRow & { from_s: JobStatus };
 
-export const cancel = async (ctx: PgContext, jobId: string, reason: string | undefined): Promise<CancelResult> => {
+export const cancel = async (
+  ctx: PgContext,
+  jobId: string,
+  reason: string | undefined,
+): Promise<CancelResult> => {
   const error: JobError = { code: 'CANCELLED', message: reason ?? 'cancelled by request' };
   for (let tries = 0; ; tries += 1) {
     const [row] = await transition<ControlRow>(ctx, 'cancel', [jobId, errorParam(error)]);
@@ -121,9 +171,10 @@ export const retry = async (ctx: PgContext, jobId: string): Promise<RetryResult>
 };
 
 export const remove = async (ctx: PgContext, jobId: string): Promise<DeleteResult> => {
-  const [row] = await ctx.rows<{ status: JobStatus; deleted: number; batch_changes: BatchChanges }>(ctx.sql.deleteJob, [
-    jobId,
-  ]);
+  const [row] = await ctx.rows<{ status: JobStatus; deleted: number; batch_changes: BatchChanges }>(
+    ctx.sql.deleteJob,
+    [jobId],
+  );
   if (!row) return 'not_found';
   if (row.deleted === 0) return 'running';
   ctx.publishChanges([], row.batch_changes);

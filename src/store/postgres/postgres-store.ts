@@ -6,7 +6,17 @@
  *
  * See docs/postgres.md for the schema, the claim, NOTIFY and pooler notes.
  */
-import type { Batch, ClaimedJob, Job, JobError, JobProgress, LlmInfo, LogEntry, NewBatch, NewJob } from '../../core/job.js';
+import type {
+  Batch,
+  ClaimedJob,
+  Job,
+  JobError,
+  JobProgress,
+  LlmInfo,
+  LogEntry,
+  NewBatch,
+  NewJob,
+} from '../../core/job.js';
 import { SecretaryError } from '../../core/errors.js';
 import { EventHub } from '../event-hub.js';
 import {
@@ -34,18 +44,18 @@ import {
   type StoreListener,
   type StoreStats,
 } from '../job-store.js';
-import { buildBatch, buildJob, checkExternalId, encodeCursor } from '../store-shared.js';
+import { encodeCursor } from '../store-shared.js';
 import { NotificationListener } from './listener.js';
 import { runMigrations } from './migrations.js';
 import { decodeNotification } from './notifications.js';
 import { claimJobs } from './pg-claim.js';
+import * as create from './pg-create.js';
 import { PgContext } from './pg-context.js';
 import { mapPgError } from './pg-errors.js';
 import { pgNames } from './pg-names.js';
 import * as outbox from './pg-outbox.js';
 import * as tx from './pg-transitions.js';
-import { jobInsertValue, rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
-import type { BatchChanges } from './sql/batch.js';
+import { rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
 import { listBatchesQuery, listJobsQuery } from './sql/lists.js';
 
 export interface PostgresStoreOptions {
@@ -64,8 +74,6 @@ export interface PostgresStoreOptions {
   /** Told about failures of cross-process events (LISTEN connection, NOTIFY); the store never logs. */
   onEventsError?: (err: Error) => void;
 }
-
-type InsertedRow = JobRow & { batch_changes: BatchChanges };
 
 export class PostgresJobStore implements JobStore {
   readonly name = 'postgres';
@@ -95,7 +103,8 @@ export class PostgresJobStore implements JobStore {
       url: opts.listenUrl ?? opts.url,
       channel: names.channel,
       applicationName: 'secretary-listener',
-      onNotification: (payload) => this.ctx.publishRemote(decodeNotification(payload, names.origin)),
+      onNotification: (payload) =>
+        this.ctx.publishRemote(decodeNotification(payload, names.origin)),
       onError: opts.onEventsError,
     });
   }
@@ -139,79 +148,16 @@ export class PostgresJobStore implements JobStore {
 
   // ------------------------------------------------------------------ create and read
 
-  private async insertJobs(
-    stmt: 'insertJob' | 'insertJobs' | 'insertBatchJobs',
-    jobs: Job[],
-    inputs: NewJob[],
-  ): Promise<Job[]> {
-    const payload = JSON.stringify(jobs.map((j, i) => jobInsertValue(j, inputs[i]?.run_at ?? null)));
-    const rows = await this.ctx.rows<InsertedRow>(this.ctx.sql[stmt], [payload]);
-    this.ctx.publishChanges(rows, rows[0]?.batch_changes);
-    return rows.map(rowToJob);
-  }
-
   async createJob(input: NewJob): Promise<{ job: Job; created: boolean }> {
-    checkExternalId(input.external_id);
-    const job = buildJob(input, new Date().toISOString());
-    for (let tries = 0; tries < 5; tries += 1) {
-      const [created] = await this.insertJobs('insertJob', [job], [input]);
-      if (created) return { job: created, created: true };
-      // The external_id exists: return that job (unless it was deleted meanwhile: insert again).
-      const existing = await this.getJobByExternalId(job.external_id ?? '');
-      if (existing) return { job: existing, created: false };
-    }
-    throw new SecretaryError('STORE_ERROR', 'createJob: external_id kept changing under concurrent deletes');
-  }
-
-  private static checkDuplicates(jobs: Job[]): void {
-    const seen = new Set<string>();
-    for (const j of jobs) {
-      if (j.external_id === null) continue;
-      if (seen.has(j.external_id)) {
-        throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id repeats in the call: ${j.external_id}`);
-      }
-      seen.add(j.external_id);
-    }
+    return create.createJob(this.ctx, input);
   }
 
   async createJobs(inputs: NewJob[]): Promise<Job[]> {
-    inputs.forEach((i) => checkExternalId(i.external_id));
-    const now = new Date().toISOString();
-    const jobs = inputs.map((i) => buildJob(i, now));
-    if (jobs.length === 0) return [];
-    PostgresJobStore.checkDuplicates(jobs);
-    return this.insertJobs('insertJobs', jobs, inputs);
+    return create.createJobs(this.ctx, inputs);
   }
 
   async createBatch(input: NewBatch): Promise<{ batch: Batch; jobs: Job[] }> {
-    input.jobs.forEach((i) => checkExternalId(i.external_id));
-    const now = new Date().toISOString();
-    const batch = buildBatch(input, now);
-    const inputs = input.jobs.map((i) => ({ ...i, user_id: i.user_id ?? input.user_id ?? null }));
-    const jobs = inputs.map((i) => buildJob(i, now, batch.batch_id));
-    PostgresJobStore.checkDuplicates(jobs);
-    const { sql } = this.ctx;
-    const { batchRow, jobRows } = await this.ctx.tx(async (c) => {
-      const [b] = await this.ctx.rows<BatchRow & { outboxed: boolean }>(
-        sql.insertBatch,
-        [
-          batch.batch_id,
-          batch.batch_name,
-          batch.status,
-          batch.total_jobs,
-          batch.user_id,
-          JSON.stringify(batch.access_control),
-          batch.webhook ? JSON.stringify(batch.webhook) : null,
-        ],
-        c,
-      );
-      if (!b) throw new SecretaryError('STORE_ERROR', 'createBatch: the batch insert returned nothing');
-      const payload = JSON.stringify(jobs.map((j, i) => jobInsertValue(j, inputs[i]?.run_at ?? null)));
-      const rows = jobs.length ? await this.ctx.rows<InsertedRow>(sql.insertBatchJobs, [payload], c) : [];
-      return { batchRow: b, jobRows: rows };
-    });
-    this.ctx.publishChanges(jobRows, [[batchRow.batch_id, batchRow.status, batchRow.outboxed]]);
-    return { batch: rowToBatch(batchRow), jobs: jobRows.map(rowToJob) };
+    return create.createBatch(this.ctx, input);
   }
 
   async getJob(jobId: string): Promise<Job | null> {
@@ -278,11 +224,20 @@ export class PostgresJobStore implements JobStore {
     return tx.setLlmInfo(this.ctx, lease, info);
   }
 
-  async complete(lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): Promise<boolean> {
+  async complete(
+    lease: Lease,
+    results: Record<string, unknown>,
+    logs?: LogEntry[],
+  ): Promise<boolean> {
     return tx.complete(this.ctx, lease, results, logs);
   }
 
-  async fail(lease: Lease, error: JobError, opts?: FailOptions, logs?: LogEntry[]): Promise<boolean> {
+  async fail(
+    lease: Lease,
+    error: JobError,
+    opts?: FailOptions,
+    logs?: LogEntry[],
+  ): Promise<boolean> {
     return tx.fail(this.ctx, lease, error, opts?.retryAt, logs);
   }
 
@@ -324,7 +279,10 @@ export class PostgresJobStore implements JobStore {
       results: Record<string, unknown> | null;
       outbox: number;
     }>(this.ctx.sql.purgeJobs, [cutoff, Math.max(1, Math.floor(limit))]);
-    const [rest] = await this.ctx.rows<{ batches: number; outbox: number }>(this.ctx.sql.purgeRest, [cutoff]);
+    const [rest] = await this.ctx.rows<{ batches: number; outbox: number }>(
+      this.ctx.sql.purgeRest,
+      [cutoff],
+    );
     return {
       jobs: jobs.map((j) => ({ job_id: j.job_id, parameters: j.parameters, results: j.results })),
       batches: rest?.batches ?? 0,
@@ -360,7 +318,11 @@ export class PostgresJobStore implements JobStore {
   }
 }
 
-const toPage = <R extends { seq: string }, T>(rows: R[], limit: number, map: (r: R) => T): Page<T> => {
+const toPage = <R extends { seq: string }, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+): Page<T> => {
   const more = rows.length > limit;
   const last = rows[limit - 1];
   return {

@@ -7,10 +7,33 @@ import type { JobChange, OutboxRecord } from '../job-store.js';
 
 /** Every job column the model needs (not `deliveries`, which only `getDeliveries` reads). */
 const JOB_COLUMN_NAMES = [
-  'seq', 'job_id', 'job_type', 'status', 'parameters', 'webhook', 'progress', 'results', 'error',
-  'created_at', 'updated_at', 'processing_started_at', 'completed_at', 'batch_id', 'user_id',
-  'access_control', 'logs', 'external_id', 'priority', 'run_at', 'attempts', 'max_attempts',
-  'lease_owner', 'lease_token', 'lease_expires_at', 'llm_info', 'version',
+  'seq',
+  'job_id',
+  'job_type',
+  'status',
+  'parameters',
+  'webhook',
+  'progress',
+  'results',
+  'error',
+  'created_at',
+  'updated_at',
+  'processing_started_at',
+  'completed_at',
+  'batch_id',
+  'user_id',
+  'access_control',
+  'logs',
+  'external_id',
+  'priority',
+  'run_at',
+  'attempts',
+  'max_attempts',
+  'lease_owner',
+  'lease_token',
+  'lease_expires_at',
+  'llm_info',
+  'version',
 ] as const;
 
 /** `alias.col, …` for SELECT and RETURNING lists. */
@@ -130,7 +153,10 @@ export const rowToJob = (r: JobRow): Job => ({
   version: r.version,
 });
 
-export const rowToClaimedJob = (r: JobRow): ClaimedJob => ({ ...rowToJob(r), lease_token: r.lease_token ?? '' });
+export const rowToClaimedJob = (r: JobRow): ClaimedJob => ({
+  ...rowToJob(r),
+  lease_token: r.lease_token ?? '',
+});
 
 export const rowToChange = (r: ChangeRow): JobChange => ({
   job_id: r.job_id,

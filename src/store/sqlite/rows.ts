@@ -34,6 +34,22 @@ export interface JobRow {
   version: number;
 }
 
+/** Columns read for a job (all but the delivery log), in `arrayToJobRow` order. */
+export const JOB_COLUMNS = [
+  'seq', 'job_id', 'job_type', 'status', 'parameters', 'webhook', 'progress', 'results', 'error', 'created_at',
+  'updated_at', 'processing_started_at', 'completed_at', 'batch_id', 'user_id', 'access_control', 'visibility', 'logs',
+  'external_id', 'priority', 'run_at', 'attempts', 'max_attempts', 'lease_owner', 'lease_token', 'lease_expires_at',
+  'llm_info', 'version',
+] as const;
+
+/** A raw (array) row of `JOB_COLUMNS` as a `JobRow`. */
+export const arrayToJobRow = (a: unknown[]): JobRow => {
+  const r = {} as Record<string, unknown>;
+  for (let i = 0; i < JOB_COLUMNS.length; i++) r[JOB_COLUMNS[i]!] = a[i];
+  r.deliveries = '[]';
+  return r as unknown as JobRow;
+};
+
 export interface BatchRow {
   seq: number;
   batch_id: string;

@@ -11,7 +11,20 @@ import { counterOf, isBatchTerminal } from '../store-shared.js';
 import type { EventHub } from '../event-hub.js';
 import type { BatchRow } from './rows.js';
 
+/** What this store instance knows about a lease it handed out (saves a read on every write). */
+export interface HeldLease {
+  token: string;
+  seq: number;
+  job_type: string;
+  batch_id: string | null;
+  user_id: string | null;
+  webhook: boolean;
+  version: number;
+}
+
 export class SqliteContext {
+  /** Leases claimed through this instance, by job id; dropped when the lease ends. */
+  readonly held = new Map<string, HeldLease>();
   private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private readonly cache = new Map<string, Database.Statement>();
@@ -23,6 +36,18 @@ export class SqliteContext {
     readonly limits: StoreLimits,
     readonly hub: EventHub,
   ) {}
+
+  private readonly rawCache = new Map<string, Database.Statement>();
+
+  /** A cached statement returning rows as arrays (much cheaper for wide rows). */
+  rawStmt(sql: string): Database.Statement {
+    let s = this.rawCache.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).raw(true);
+      this.rawCache.set(sql, s);
+    }
+    return s;
+  }
 
   stmt(sql: string): Database.Statement {
     let s = this.cache.get(sql);

@@ -3,20 +3,28 @@ import type { DeliveryAttempt, OutboxClaimRequest, OutboxFinish, OutboxKind, Out
 import type { SqliteContext } from './sqlite-context.js';
 import { parseDeliveries, rowToOutbox, type OutboxRow } from './rows.js';
 
+/** A record is the head of its target: no older unfinished record of the same target. */
+const HEAD = `NOT EXISTS (SELECT 1 FROM outbox o2 WHERE o2.target = o.target
+                AND o2.status IN ('pending', 'sending') AND o2.seq < o.seq)`;
+/** A later record of the same target waits (later records can only be `pending`). */
+const SUPERSEDED = `EXISTS (SELECT 1 FROM outbox o3 WHERE o3.target = o.target
+                     AND o3.status IN ('pending', 'sending') AND o3.seq > o.seq) AS superseded`;
+
+// Neither query touches finished records: due records walk `outbox_due` in order and stop at
+// the limit; expired leases scan the open records (`outbox_open`). A partial index on
+// `lease_expires_at WHERE status = 'sending'` would make that scan O(expired) too.
+const EXPIRED_SQL = `SELECT o.*, ${SUPERSEDED} FROM outbox o INDEXED BY outbox_open
+  WHERE o.status IN ('pending', 'sending') AND o.status = 'sending' AND o.lease_expires_at < @now AND ${HEAD}
+  ORDER BY o.seq LIMIT @limit`;
+const DUE_SQL = `SELECT o.*, ${SUPERSEDED} FROM outbox o
+  WHERE o.status = 'pending' AND o.next_attempt_at <= @now AND ${HEAD}
+  ORDER BY o.next_attempt_at, o.seq LIMIT @limit`;
+
 export const claimOutbox = (ctx: SqliteContext, req: OutboxClaimRequest): OutboxRecord[] => {
   const now = Date.now();
-  const rows = ctx
-    .stmt(
-      `SELECT o.*, EXISTS (SELECT 1 FROM outbox o3 WHERE o3.target = o.target AND o3.seq > o.seq
-                             AND o3.status = 'pending') AS superseded
-       FROM outbox o
-       WHERE ((o.status = 'pending' AND o.next_attempt_at <= @now)
-              OR (o.status = 'sending' AND o.lease_expires_at < @now))
-         AND o.seq = (SELECT min(o2.seq) FROM outbox o2 WHERE o2.target = o.target
-                      AND o2.status IN ('pending', 'sending'))
-       ORDER BY o.next_attempt_at, o.seq LIMIT @limit`,
-    )
-    .all({ now, limit: Math.max(1, req.limit) }) as OutboxRow[];
+  const limit = Math.max(1, req.limit);
+  const rows = ctx.stmt(EXPIRED_SQL).all({ now, limit }) as OutboxRow[];
+  if (rows.length < limit) rows.push(...(ctx.stmt(DUE_SQL).all({ now, limit: limit - rows.length }) as OutboxRow[]));
   const mark = ctx.stmt(
     `UPDATE outbox SET status = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
      WHERE seq = ?`,

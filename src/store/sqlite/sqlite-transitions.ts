@@ -29,6 +29,7 @@ export const COMPLETED_PROGRESS: JobProgress = {
   percent: 100,
   message: 'Verarbeitung abgeschlossen',
 };
+const COMPLETED_PROGRESS_JSON = JSON.stringify(COMPLETED_PROGRESS);
 
 /** Publishes the change, moves the batch counter and writes the outbox record. */
 const settle = (
@@ -48,6 +49,41 @@ const settle = (
   if (outbox && row.has_webhook) {
     ctx.insertOutbox(outbox, { job_id: row.job_id }, outbox === 'progress' ? { progress } : { status: row.status }, now);
   }
+};
+
+/**
+ * Terminal writes: for a lease this instance handed out, the row is found by its rowid and
+ * nothing is read back (the held lease knows type, batch and webhook); otherwise the row is
+ * found by job id and the needed columns come back with RETURNING. The fence is the same.
+ */
+const terminalWrite = (
+  ctx: SqliteContext,
+  lease: Lease,
+  status: JobStatus,
+  set: string,
+  params: Record<string, unknown>,
+  now: number,
+): ChangedRow | null => {
+  const held = ctx.held.get(lease.job_id);
+  ctx.held.delete(lease.job_id);
+  if (!held || held.token !== lease.lease_token) {
+    return (ctx.stmt(`UPDATE jobs SET ${set} WHERE ${FENCE} ${RETURNING}`).get(params) as ChangedRow | undefined) ?? null;
+  }
+  const changed = ctx
+    .stmt(`UPDATE jobs SET ${set} WHERE seq = @seq AND lease_token = @token AND status = 'processing'`)
+    .run({ ...params, seq: held.seq }).changes;
+  if (changed === 0) return null;
+  return {
+    job_id: lease.job_id,
+    job_type: held.job_type,
+    batch_id: held.batch_id,
+    user_id: held.user_id,
+    status,
+    progress: null,
+    version: held.version + 1,
+    updated_at: now,
+    has_webhook: held.webhook ? 1 : 0,
+  };
 };
 
 const appendLogs = (ctx: SqliteContext, jobId: string, entries: LogEntry[] | undefined): void => {
@@ -91,7 +127,12 @@ export const updateProgress = (ctx: SqliteContext, lease: Lease, p: JobProgress)
       job_id: lease.job_id,
       token: lease.lease_token,
     }) as ChangedRow | undefined;
-  if (!row) return false;
+  const held = ctx.held.get(lease.job_id);
+  if (!row) {
+    ctx.held.delete(lease.job_id);
+    return false;
+  }
+  if (held) held.version = row.version;
   settle(ctx, row, 'processing', now, 'progress');
   return true;
 };
@@ -117,20 +158,17 @@ export const setLlmInfo = (ctx: SqliteContext, lease: Lease, info: LlmInfo): boo
 
 export const complete = (ctx: SqliteContext, lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): boolean => {
   const now = Date.now();
-  const row = ctx
-    .stmt(
-      `UPDATE jobs SET status = 'completed', results = @results, progress = @progress, error = NULL,
-         completed_at = @now, updated_at = @now, ${CLEAR_LEASE}, version = version + 1
-       WHERE ${FENCE} ${RETURNING}`,
-    )
-    .get({
-      results: JSON.stringify(results ?? {}),
-      progress: JSON.stringify(COMPLETED_PROGRESS),
-      now,
-      job_id: lease.job_id,
-      token: lease.lease_token,
-    }) as ChangedRow | undefined;
+  const row = terminalWrite(
+    ctx,
+    lease,
+    'completed',
+    `status = 'completed', results = @results, progress = @progress, error = NULL,
+       completed_at = @now, updated_at = @now, ${CLEAR_LEASE}, version = version + 1`,
+    { results: JSON.stringify(results ?? {}), progress: COMPLETED_PROGRESS_JSON, now, job_id: lease.job_id, token: lease.lease_token },
+    now,
+  );
   if (!row) return false;
+  row.progress = COMPLETED_PROGRESS_JSON;
   appendLogs(ctx, lease.job_id, logs);
   settle(ctx, row, 'processing', now, 'completed');
   return true;
@@ -145,21 +183,22 @@ export const fail = (
 ): boolean => {
   const now = Date.now();
   const retry = retryAt ? Date.parse(retryAt) : null;
-  const row = ctx
-    .stmt(
-      retry === null
-        ? `UPDATE jobs SET status = 'failed', error = @error, completed_at = @now, updated_at = @now,
-             ${CLEAR_LEASE}, version = version + 1 WHERE ${FENCE} ${RETURNING}`
-        : `UPDATE jobs SET status = 'pending', error = @error, run_at = @retry, updated_at = @now,
-             ${CLEAR_LEASE}, version = version + 1 WHERE ${FENCE} ${RETURNING}`,
-    )
-    .get({
+  const row = terminalWrite(
+    ctx,
+    lease,
+    retry === null ? 'failed' : 'pending',
+    retry === null
+      ? `status = 'failed', error = @error, completed_at = @now, updated_at = @now, ${CLEAR_LEASE}, version = version + 1`
+      : `status = 'pending', error = @error, run_at = @retry, updated_at = @now, ${CLEAR_LEASE}, version = version + 1`,
+    {
       error: JSON.stringify(error),
       now,
       ...(retry === null ? {} : { retry: Number.isNaN(retry) ? now : retry }),
       job_id: lease.job_id,
       token: lease.lease_token,
-    }) as ChangedRow | undefined;
+    },
+    now,
+  );
   if (!row) return false;
   appendLogs(ctx, lease.job_id, logs);
   settle(ctx, row, 'processing', now, retry === null ? 'failed' : null);
@@ -168,12 +207,14 @@ export const fail = (
 
 export const release = (ctx: SqliteContext, lease: Lease, reason: string): boolean => {
   const now = Date.now();
-  const row = ctx
-    .stmt(
-      `UPDATE jobs SET status = 'pending', attempts = max(attempts - 1, 0), run_at = @now, updated_at = @now,
-         ${CLEAR_LEASE}, version = version + 1 WHERE ${FENCE} ${RETURNING}`,
-    )
-    .get({ now, job_id: lease.job_id, token: lease.lease_token }) as ChangedRow | undefined;
+  const row = terminalWrite(
+    ctx,
+    lease,
+    'pending',
+    `status = 'pending', attempts = max(attempts - 1, 0), run_at = @now, updated_at = @now, ${CLEAR_LEASE}, version = version + 1`,
+    { now, job_id: lease.job_id, token: lease.lease_token },
+    now,
+  );
   if (!row) return false;
   appendLog(ctx, null, lease.job_id, { timestamp: new Date(now).toISOString(), level: 'warning', message: `released: ${reason}` });
   settle(ctx, row, 'processing', now, null);
@@ -187,6 +228,7 @@ export const cancel = (ctx: SqliteContext, jobId: string, reason: string | undef
   if (before.status !== 'pending' && before.status !== 'processing') {
     return { outcome: 'already_terminal' as const, job: rowToJob(before) };
   }
+  ctx.held.delete(jobId);
   const error: JobError = { code: 'CANCELLED', message: reason ?? 'cancelled by request' };
   const row = ctx
     .stmt(

@@ -14,7 +14,7 @@ import type { PgNames } from '../pg-names.js';
 import { quoteLiteral } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import { NOW } from './fragments.js';
+import { ASYNC_COMMIT, NOW } from './fragments.js';
 
 const QUEUE_ORDER = 'priority DESC, run_at, seq';
 
@@ -29,7 +29,7 @@ u AS (
 ),
 moves AS (SELECT batch_id, 'pending'::text AS from_s, 'processing'::text AS to_s FROM u WHERE batch_id IS NOT NULL),
 ${batchMoveCtes(n)}
-SELECT u.*, ${BATCH_CHANGES}
+SELECT u.*, ${BATCH_CHANGES}, ${ASYNC_COMMIT}
 FROM u
 ORDER BY u.priority DESC, u.run_at, u.seq`;
 
@@ -68,6 +68,10 @@ ${claimTail(n, '$5', '$6')}`;
  * round trip (literals only: the type names are quoted). Sorted, so lockers never deadlock.
  */
 export const beginWithTypeLocks = (n: PgNames, types: string[]): string => {
-  const keys = [...types].sort().map((t) => `pg_advisory_xact_lock(hashtext(${quoteLiteral(`secretary-type:${n.schema}:${t}`)}))`);
+  const keys = [...types]
+    .sort()
+    .map(
+      (t) => `pg_advisory_xact_lock(hashtext(${quoteLiteral(`secretary-type:${n.schema}:${t}`)}))`,
+    );
   return `BEGIN; SELECT ${keys.join(', ')}`;
 };

@@ -26,3 +26,11 @@ export const OUTBOX_INSERT_COLUMNS = `(event_id, target, job_id, batch_id, kind,
 /** SELECT list of an outbox insert for a job record. */
 export const jobOutboxValues = (jobId: string, kind: string, snapshot: string): string =>
   `${NEW_EVENT_ID}, ${jobId}, ${jobId}, NULL, ${kind}, ${snapshot}, 'pending', ${NOW}, ${NOW}`;
+
+/**
+ * A SELECT-list item that makes the statement's (implicit) transaction commit without waiting for
+ * the WAL flush. Only for writes the lease protocol already tolerates losing in a database crash
+ * (claims, lease renewals, progress, logs); see docs/postgres.md. Completions, failures,
+ * cancellations and enqueues always commit durably.
+ */
+export const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) AS async_commit`;

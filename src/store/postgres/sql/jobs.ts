@@ -5,7 +5,14 @@
 import type { PgNames } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import { NEW_EVENT_ID, NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped } from './fragments.js';
+import {
+  ASYNC_COMMIT,
+  NEW_EVENT_ID,
+  NOW,
+  OUTBOX_INSERT_COLUMNS,
+  TERMINAL,
+  appendCapped,
+} from './fragments.js';
 
 /**
  * Inserts the jobs of the JSON array $1 (see `jobInsertValue`) in array order.
@@ -13,7 +20,10 @@ import { NEW_EVENT_ID, NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped } from
  * - `moveBatches`: count the jobs into their batches (a batch created in the same call has its
  *   counters already).
  */
-export const insertJobsSql = (n: PgNames, opts: { ifAbsent: boolean; moveBatches: boolean }): string => `
+export const insertJobsSql = (
+  n: PgNames,
+  opts: { ifAbsent: boolean; moveBatches: boolean },
+): string => `
 WITH ins AS (
   INSERT INTO ${n.jobs} (job_id, job_type, status, parameters, webhook, created_at, updated_at, batch_id, user_id,
     access_control, external_id, priority, run_at, max_attempts)
@@ -69,7 +79,7 @@ SELECT prev.status, (SELECT count(*) FROM d)::int AS deleted, ${BATCH_CHANGES} F
 export const appendLogFencedSql = (n: PgNames): string => `
 UPDATE ${n.jobs} j SET logs = ${appendCapped('j.logs', '$3::jsonb', '$4::int')}
 WHERE j.job_id = $1 AND j.lease_token = $2 AND j.status = 'processing'
-RETURNING 1 AS ok`;
+RETURNING 1 AS ok, ${ASYNC_COMMIT}`;
 
 /** $1 job_id, $2 entries, $3 cap. */
 export const appendLogSql = (n: PgNames): string => `
@@ -80,18 +90,21 @@ RETURNING 1 AS ok`;
 export const setLlmInfoSql = (n: PgNames): string => `
 UPDATE ${n.jobs} j SET llm_info = $3::jsonb
 WHERE j.job_id = $1 AND j.lease_token = $2 AND j.status = 'processing'
-RETURNING 1 AS ok`;
+RETURNING 1 AS ok, ${ASYNC_COMMIT}`;
 
 /** $1 job ids, $2 tokens, $3 owner, $4 leaseMs. Returns the renewed job ids. */
 export const extendLeasesSql = (n: PgNames): string => `
 UPDATE ${n.jobs} j SET lease_expires_at = ${NOW} + $4 * interval '1 millisecond'
 FROM unnest($1::text[], $2::text[]) AS l(job_id, token)
 WHERE j.job_id = l.job_id AND j.lease_token = l.token AND j.lease_owner = $3 AND j.status = 'processing'
-RETURNING j.job_id`;
+RETURNING j.job_id, ${ASYNC_COMMIT}`;
 
-export const getJobSql = (n: PgNames): string => `SELECT ${jobColumns()} FROM ${n.jobs} WHERE job_id = $1`;
-export const getJobByExternalIdSql = (n: PgNames): string => `SELECT ${jobColumns()} FROM ${n.jobs} WHERE external_id = $1`;
-export const getJobVersionSql = (n: PgNames): string => `SELECT version FROM ${n.jobs} WHERE job_id = $1`;
+export const getJobSql = (n: PgNames): string =>
+  `SELECT ${jobColumns()} FROM ${n.jobs} WHERE job_id = $1`;
+export const getJobByExternalIdSql = (n: PgNames): string =>
+  `SELECT ${jobColumns()} FROM ${n.jobs} WHERE external_id = $1`;
+export const getJobVersionSql = (n: PgNames): string =>
+  `SELECT version FROM ${n.jobs} WHERE job_id = $1`;
 export const getBatchSql = (n: PgNames): string => `SELECT * FROM ${n.batches} WHERE batch_id = $1`;
 
 /** $1 cutoff, $2 limit: terminal jobs finished before the cutoff, with their outbox records. */

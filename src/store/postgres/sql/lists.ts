@@ -16,7 +16,13 @@ export const cursorSeq = (cursor: string | null | undefined): string | null => {
   if (!cursor) return null;
   const parts = decodeCursor(cursor);
   const seq = parts?.[0];
-  if (parts?.length !== 2 || parts[1] !== 's' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+  if (
+    parts?.length !== 2 ||
+    parts[1] !== 's' ||
+    typeof seq !== 'number' ||
+    !Number.isSafeInteger(seq) ||
+    seq < 0
+  ) {
     throw invalidCursor();
   }
   return String(seq);
@@ -43,7 +49,9 @@ class Where {
 /** The owner, anyone in `read_access`, or everyone when the visibility is `public`. */
 const visibleTo = (w: Where, user: string): void => {
   const p = w.param(user);
-  w.add(`(user_id = ${p} OR access_control->>'visibility' = 'public' OR access_control->'read_access' ? ${p})`);
+  w.add(
+    `(user_id = ${p} OR access_control->>'visibility' = 'public' OR access_control->'read_access' ? ${p})`,
+  );
 };
 
 const statusIn = (w: Where, status: string | string[] | undefined): void => {
@@ -57,7 +65,12 @@ const page = (w: Where, cursor: string | null | undefined, limit: number): strin
   return `ORDER BY seq DESC LIMIT ${w.param(limit + 1)}`;
 };
 
-export const listJobsQuery = (n: PgNames, f: JobFilter, cursor: string | null | undefined, limit: number): BuiltQuery => {
+export const listJobsQuery = (
+  n: PgNames,
+  f: JobFilter,
+  cursor: string | null | undefined,
+  limit: number,
+): BuiltQuery => {
   const w = new Where();
   statusIn(w, f.status);
   for (const key of ['job_type', 'batch_id', 'user_id', 'external_id'] as const) {
@@ -66,7 +79,10 @@ export const listJobsQuery = (n: PgNames, f: JobFilter, cursor: string | null | 
   }
   if (f.visible_to !== undefined) visibleTo(w, f.visible_to);
   const tail = page(w, cursor, limit);
-  return { text: `SELECT ${jobColumns()} FROM ${n.jobs} ${w.toString()} ${tail}`, values: w.values };
+  return {
+    text: `SELECT ${jobColumns()} FROM ${n.jobs} ${w.toString()} ${tail}`,
+    values: w.values,
+  };
 };
 
 export const listBatchesQuery = (

@@ -63,4 +63,5 @@ export const listOutboxSql = (n: PgNames): string => `
 SELECT o.*, ${SUPERSEDED(n, 'o')} AS superseded FROM ${n.outbox} o WHERE o.job_id = $1 ORDER BY o.seq`;
 
 /** $1 job_id. */
-export const getDeliveriesSql = (n: PgNames): string => `SELECT deliveries FROM ${n.jobs} WHERE job_id = $1`;
+export const getDeliveriesSql = (n: PgNames): string =>
+  `SELECT deliveries FROM ${n.jobs} WHERE job_id = $1`;

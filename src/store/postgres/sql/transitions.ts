@@ -9,7 +9,14 @@
 import type { PgNames } from '../pg-names.js';
 import { changeColumns, jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import { NOW, OUTBOX_INSERT_COLUMNS, TERMINAL, appendCapped, jobOutboxValues } from './fragments.js';
+import {
+  ASYNC_COMMIT,
+  NOW,
+  OUTBOX_INSERT_COLUMNS,
+  TERMINAL,
+  appendCapped,
+  jobOutboxValues,
+} from './fragments.js';
 
 /** Which outbox record a transition writes for a job with a webhook. */
 export type TransitionOutbox = 'none' | 'progress' | 'terminal';
@@ -20,6 +27,8 @@ interface TransitionSpec {
   /** `UPDATE … RETURNING`: change columns (or all job columns), `has_webhook` and `from_s`. */
   update: string;
   outbox: TransitionOutbox;
+  /** Commit without waiting for the WAL flush (see `ASYNC_COMMIT`). */
+  asyncCommit?: boolean;
 }
 
 const jobOutbox = (n: PgNames, outbox: TransitionOutbox): string => {
@@ -40,7 +49,7 @@ WITH ${spec.head ?? ''}
 u AS (${spec.update}),
 moves AS (SELECT batch_id, from_s, status AS to_s FROM u WHERE batch_id IS NOT NULL AND from_s IS DISTINCT FROM status),
 ${batchMoveCtes(n)}${spec.outbox === 'none' ? '' : `,\njout AS (${jobOutbox(n, spec.outbox)})`}
-SELECT u.*, ${BATCH_CHANGES}, ${outboxed} AS outboxed
+SELECT u.*, ${BATCH_CHANGES}, ${outboxed} AS outboxed${spec.asyncCommit ? `, ${ASYNC_COMMIT}` : ''}
 FROM u
 ORDER BY u.job_id`;
 };
@@ -64,6 +73,7 @@ export const updateProgressSql = (n: PgNames): string =>
       version = j.version + 1, updated_at = ${NOW}
     WHERE ${FENCE} ${FENCED_RETURNING}`,
     outbox: 'progress',
+    asyncCommit: true,
   });
 
 /** $1 job_id, $2 token, $3 results, $4 logs to append, $5 log cap. */
@@ -106,7 +116,8 @@ export const releaseSql = (n: PgNames): string =>
   });
 
 /** Locks the job (any status) so the transition knows the status it leaves. $1 job_id. */
-const PREV = (n: PgNames): string => `prev AS (SELECT seq, status FROM ${n.jobs} WHERE job_id = $1 FOR UPDATE),`;
+const PREV = (n: PgNames): string =>
+  `prev AS (SELECT seq, status FROM ${n.jobs} WHERE job_id = $1 FOR UPDATE),`;
 
 const CONTROL_RETURNING = `RETURNING ${jobColumns('j')}, (j.webhook IS NOT NULL) AS has_webhook, prev.status AS from_s`;
 
