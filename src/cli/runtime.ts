@@ -99,6 +99,7 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
       // after the worker: the last jobs' callbacks are in the outbox and get the grace period
       await webhooks?.stop(config.generic_worker.shutdown_grace_sec * 1000);
       await store.close();
+      await Promise.all([closeCpuPool(), closeOcrPool()]);
     },
   };
 };
