@@ -19,6 +19,7 @@ import { closeCpuPool, getCpuPool } from '../src/worker/cpu-pool.js';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { cer, scannedPdf } from '../test/processors/helpers/make-docs.js';
 import { emit, hasTool, median, note, round, runTool, timeMedian } from './lib/bench-util.js';
+import { benchOverload } from './lib/pdf-overload.js';
 
 const QUICK = process.argv.includes('--quick');
 const FIXTURE = path.resolve(import.meta.dirname, '../../shared/fixtures/test2.pdf');
@@ -167,11 +168,6 @@ const benchOcr = async (dir: string): Promise<void> => {
   });
 };
 
-/**
- * Placeholder: the `overload` measurement (event-loop lag and API latency while the CPU pool
- * and OCR are saturated) will be added here later. Intentionally empty.
- */
-const benchOverload = async (_dir: string): Promise<void> => {};
 
 const main = async (): Promise<void> => {
   const dir = await mkdtemp(path.join(tmpdir(), 'secretary-bench-pdf-'));
@@ -191,7 +187,8 @@ const main = async (): Promise<void> => {
     }
     note('ocr');
     await benchOcr(dir);
-    await benchOverload(dir);
+    note('overload');
+    await benchOverload(QUICK ? 50 : 200, QUICK ? 2 : 5);
   } finally {
     await closeOcrPool();
     await closeCpuPool();

@@ -1,0 +1,141 @@
+/**
+ * Overload: N PDF jobs submitted at once over HTTP to a real `secretary serve` process
+ * (child process, embedded store, default `max_concurrent`). Measures the ACK latency, the API
+ * latency of `GET /api/jobs/{id}` while the jobs run, the server's peak RSS (VmHWM), the peak
+ * number of jobs processing at once, and that every job completes.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { emit, note } from './bench-util.js';
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+const pctl = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+
+const vmHwmMb = (pid: number): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+};
+
+/** A distinct small PDF per job (distinct content: no cache hits). */
+const makePdf = async (i: number, pages: number): Promise<Uint8Array> => {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  for (let p = 1; p <= pages; p++) {
+    const page = doc.addPage([595, 842]);
+    page.drawText(`Dokument ${i}, Seite ${p}: Grüße aus Südtirol.`, { x: 60, y: 760, size: 14, font });
+    for (let l = 0; l < 30; l++) page.drawText(`Zeile ${l} mit etwas Text über Bergwiesen und Äpfel.`, { x: 60, y: 720 - l * 20, size: 11, font });
+  }
+  return doc.save();
+};
+
+export const benchOverload = async (jobs: number, pages: number): Promise<void> => {
+  const home = await mkdtemp(path.join(tmpdir(), 'secretary-overload-'));
+  const port = await freePort();
+  const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'secretary.js');
+  const server = spawn(process.execPath, [bin, 'serve', '--home', home, '--port', String(port)], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; i < 300; i++) {
+      const ok = await fetch(`${base}/api/health/live`).then((r) => r.ok).catch(() => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    note(`overload: generating ${jobs} PDFs of ${pages} pages`);
+    const docs = await Promise.all(Array.from({ length: jobs }, (_, i) => makePdf(i, pages)));
+    const ids: string[] = [];
+    const acks: number[] = [];
+    let stop = false;
+    const apiLat: number[] = [];
+    let peak = 0;
+    const pollers = Array.from({ length: 4 }, async () => {
+      while (!stop) {
+        const id = ids[Math.floor(Math.random() * ids.length)];
+        if (!id) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        const t0 = performance.now();
+        await fetch(`${base}/api/jobs/${id}`).then((r) => r.arrayBuffer());
+        apiLat.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const watcher = (async () => {
+      while (!stop) {
+        const r = (await fetch(`${base}/api/jobs?status=processing&limit=1000`).then((x) => x.json())) as { data?: { jobs?: unknown[]; items?: unknown[] } };
+        peak = Math.max(peak, (r.data?.jobs ?? r.data?.items ?? []).length);
+        await new Promise((r2) => setTimeout(r2, 100));
+      }
+    })();
+    note(`overload: submitting ${jobs} PDFs at once`);
+    await Promise.all(
+      docs.map(async (bytes, i) => {
+        const form = new FormData();
+        form.append('file', new Blob([bytes]), `doc-${i}.pdf`);
+        form.append('extraction_method', 'native');
+        form.append('includeImages', 'false');
+        const t0 = performance.now();
+        const res = await fetch(`${base}/api/pdf/process`, { method: 'POST', body: form });
+        const body = (await res.json()) as { job?: { id: string } };
+        acks.push(performance.now() - t0);
+        if (body.job?.id) ids.push(body.job.id);
+      }),
+    );
+    note(`overload: ${ids.length} accepted, waiting for completion`);
+    let completed = 0;
+    let failed = 0;
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      const page = (await fetch(`${base}/api/jobs?job_type=pdf&limit=1000`).then((r) => r.json())) as {
+        data?: { jobs?: { status: string }[]; items?: { status: string }[] };
+      };
+      const list = page.data?.jobs ?? page.data?.items ?? [];
+      completed = list.filter((j) => j.status === 'completed').length;
+      failed = list.filter((j) => j.status === 'failed').length;
+      if (completed + failed >= ids.length || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    stop = true;
+    await Promise.all([...pollers, watcher]);
+    emit({
+      bench: 'overload',
+      jobs,
+      pages_per_job: pages,
+      accepted: ids.length,
+      ack_p50_ms: Math.round(pctl(acks, 50)),
+      ack_p99_ms: Math.round(pctl(acks, 99)),
+      api_p50_ms: Math.round(pctl(apiLat, 50) * 10) / 10,
+      api_p99_ms: Math.round(pctl(apiLat, 99) * 10) / 10,
+      api_requests: apiLat.length,
+      peak_rss_mb: vmHwmMb(server.pid!),
+      peak_concurrent: peak,
+      completed,
+      failed,
+      lost: jobs - completed - failed,
+    });
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    await rm(home, { recursive: true, force: true });
+  }
+};
