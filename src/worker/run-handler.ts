@@ -18,23 +18,16 @@ export const runHandler = async (
     () => r.abort(new JobAbort('timeout', `handler exceeded ${Math.round(timeoutMs / 1000)} s`)),
     timeoutMs,
   );
-  let onAbort: (() => void) | null = null;
   try {
-    const aborted = new Promise<never>((_, reject) => {
-      if (r.signal.aborted) reject(r.signal.reason);
-      onAbort = () => reject(r.signal.reason);
-      r.signal.addEventListener('abort', onAbort, { once: true });
-    });
     // The handler may throw synchronously or return a non-promise; normalise both.
     const run = Promise.resolve().then(() => handler(job, r.context));
     run.catch(() => undefined); // a late rejection after an abort must not be unhandled
-    const result = await Promise.race([run, aborted]);
+    const result = await Promise.race([run, r.aborted]);
     if (result !== undefined && (typeof result !== 'object' || result === null || Array.isArray(result))) {
       return { value: result as unknown };
     }
     return result;
   } finally {
     clearTimeout(timer);
-    if (onAbort) r.signal.removeEventListener('abort', onAbort);
   }
 };

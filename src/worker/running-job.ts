@@ -30,19 +30,28 @@ export class RunningJob {
   private logTimer: NodeJS.Timeout | null = null;
   private llmInfo: LlmInfo | null = null;
   readonly context: HandlerContext;
+  /** Rejects with the abort reason when the job is aborted (raced against the handler). */
+  readonly aborted: Promise<never>;
+  private rejectAborted: (reason: unknown) => void = () => {};
+  readonly signal: AbortSignal;
 
   constructor(
     readonly job: ClaimedJob,
     private readonly opts: RunningJobOptions,
   ) {
     this.lease = { job_id: job.job_id, lease_token: job.lease_token };
+    this.signal = this.controller.signal;
+    this.aborted = new Promise<never>((_, reject) => {
+      this.rejectAborted = reject;
+    });
+    this.aborted.catch(() => undefined);
     const usage: UsageRecorder = {
       record: (req) => {
         this.llmInfo = addLlmRequest(this.llmInfo, { ...req, timestamp: req.timestamp ?? new Date().toISOString() });
       },
     };
     this.context = {
-      signal: this.controller.signal,
+      signal: this.signal,
       progress: (step, percent, message) => this.progress(step, percent, message ?? null),
       log: (level, message) => this.log(level, message),
       usage,
@@ -51,13 +60,12 @@ export class RunningJob {
     };
   }
 
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   abort(reason: JobAbort): void {
     if (reason.kind === 'cancelled' || reason.kind === 'lease_lost') this.lost = true;
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (!this.signal.aborted) {
+      this.controller.abort(reason);
+      this.rejectAborted(reason);
+    }
   }
 
   /** Queues a fenced write; a `false` answer means the lease is gone. */
@@ -74,7 +82,7 @@ export class RunningJob {
   }
 
   private progress(step: string, percent: number, message: string | null): void {
-    if (this.lost || this.controller.signal.aborted) return;
+    if (this.lost || this.signal.aborted) return;
     const floor = this.lastProgress?.percent ?? 0;
     const p: JobProgress = {
       step: String(step),
