@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretaryError } from '../../core/errors.js';
 import { isTerminal } from '../../core/job.js';
 import { resolveInside } from '../../files/safe-path.js';
+import { cacheRelative } from '../../files/cache-layout.js';
 import type { RouteOptions } from '../api-deps.js';
 import { submitIngressJob, webhookFromFields } from '../ingress.js';
 import { boolField, intField, jsonObjectField, readIngressForm, type IngressForm } from '../multipart-form.js';
@@ -63,7 +64,7 @@ export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions)
       const f = form.fields;
       const input =
         source === 'upload'
-          ? { upload_path: requireUpload(form).path, original_filename: form.upload!.filename }
+          ? { upload_path: cacheRelative(cacheDir, requireUpload(form).path), original_filename: form.upload!.filename }
           : { url: requireUrl(form) };
       const parameters = mistral
         ? {
@@ -106,7 +107,7 @@ export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions)
       const f = form.fields;
       const input =
         source === 'upload'
-          ? { upload_path: requireUpload(form).path, original_filename: form.upload!.filename }
+          ? { upload_path: cacheRelative(cacheDir, requireUpload(form).path), original_filename: form.upload!.filename }
           : { url: requireUrl(form) };
       const parameters = stripUndefined({
         ...input,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ApiMetrics } from '../../api/metrics.js';
-import { startServer } from '../../api/server.js';
+import { assertBindAllowed, startServer } from '../../api/server.js';
 import { commonOptions, configFrom } from '../cli-config.js';
 import { createRuntime } from '../runtime.js';
 import { onShutdownSignal } from './signals.js';
@@ -29,6 +29,7 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) },
     ...(values['no-worker'] ? { generic_worker: { active: false } } : {}),
   });
+  assertBindAllowed(config, config.server.host);
   const metrics = new ApiMetrics();
   const rt = await createRuntime({ config, withWorker: !values['no-worker'], workerEvents: metrics.workerEvents });
   let server: Awaited<ReturnType<typeof startServer>>;

@@ -36,7 +36,9 @@ export const resolveInputFile = async (
   const original = param<string>(params, 'original_filename');
   if (upload || local) {
     const raw = (upload ?? local)!.replace(/\\/g, '/');
-    const abs = resolve(config.paths.home, raw);
+    // `cache/…` names a file under this host's cache root (uploads are stored that way, so a
+    // worker on another host with a shared cache mount finds them)
+    const abs = raw.startsWith('cache/') ? join(config.paths.cache_dir, raw.slice('cache/'.length)) : resolve(config.paths.home, raw);
     const roots = [...config.paths.allowed_input_roots, config.paths.cache_dir].map((r) => resolve(r));
     if (!roots.some((r) => isInside(r, abs))) {
       throw new UnrecoverableError(

@@ -1,0 +1,57 @@
+/**
+ * `buildApp(deps)`: the Fastify instance of the API, without listening (`server.ts` does
+ * that). Infrastructure is registered as plugins (errors, auth, SSE, OpenAPI, multipart,
+ * metrics), then the routes as encapsulated plugins.
+ */
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { ApiDeps, RouteOptions } from './api-deps.js';
+import { ApiMetrics } from './metrics.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorHandlerPlugin, replyWithError } from './plugins/error-handler.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { ssePlugin } from './plugins/sse.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { batchRoutes } from './routes/batches.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { pdfIngressRoutes } from './routes/pdf-ingress.js';
+import { streamRoutes } from './routes/streams.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
+
+const MB = 1024 * 1024;
+
+export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: Math.max(1024, Math.floor(config.server.body_limit_mb * MB)),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    return503OnClosing: true,
+    frameworkErrors: (err, req, reply) => replyWithError(err, req, reply),
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+  });
+  const routeOpts: RouteOptions = {
+    deps,
+    payload: { registry: deps.registry, publicBaseUrl: config.server.public_base_url },
+  };
+  await app.register(errorHandlerPlugin);
+  await app.register(authPlugin, { keys: config.auth.api_keys });
+  await app.register(ssePlugin);
+  await app.register(openapiPlugin);
+  await app.register(multipart, {
+    limits: { fileSize: Math.floor(config.server.upload_limit_mb * MB), files: 20, fields: 200, fieldSize: MB },
+    throwFileSizeLimit: true,
+  });
+  await app.register(metricsPlugin, { metrics: deps.metrics ?? new ApiMetrics(), store: deps.store });
+  await app.register(healthRoutes, routeOpts);
+  await app.register(jobRoutes, routeOpts);
+  await app.register(batchRoutes, routeOpts);
+  await app.register(streamRoutes, routeOpts);
+  await app.register(artifactRoutes, routeOpts);
+  await app.register(webhookRoutes, routeOpts);
+  await app.register(pdfIngressRoutes, routeOpts);
+  return app;
+};
