@@ -33,3 +33,9 @@ export interface RouteOptions extends Record<string, unknown> {
   /** For callback-shaped data (SSE events, poll fallback). */
   payload: PayloadContext;
 }
+
+/** The SSRF guard settings for URLs clients give (webhooks, downloads). */
+export const guardOf = (opts: RouteOptions): import('../net/url-guard.js').GuardOptions => ({
+  allowPrivate: opts.deps.config.security.allow_private_urls,
+  allowlist: opts.deps.config.security.url_allowlist,
+});

@@ -11,6 +11,7 @@
 import type { NewJob, WebhookConfig } from '../core/job.js';
 import type { HandlerRegistry, ParameterProblem } from '../worker/registry.js';
 import type { Principal } from './api-deps.js';
+import { validateWebhookUrl, type GuardOptions } from '../net/url-guard.js';
 
 export interface JobInputResult {
   job: NewJob | null;
@@ -38,7 +39,7 @@ export const nestsDeeperThan = (value: unknown, limit: number): boolean => {
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 
-export const parseWebhook = (raw: unknown, path: string, problems: ParameterProblem[]): WebhookConfig | null => {
+export const parseWebhook = (raw: unknown, path: string, problems: ParameterProblem[], guard?: GuardOptions): WebhookConfig | null => {
   if (raw === undefined || raw === null) return null;
   if (!isObj(raw)) {
     problems.push({ path, problem: 'must be an object with a url' });
@@ -55,6 +56,13 @@ export const parseWebhook = (raw: unknown, path: string, problems: ParameterProb
     }
   }
   if (!ok) problems.push({ path: `${path}/url`, problem: 'must be an absolute http(s) URL of at most 2048 characters' });
+  else if (guard) {
+    try {
+      validateWebhookUrl(String(url), guard);
+    } catch (err) {
+      problems.push({ path: `${path}/url`, problem: (err as Error).message });
+    }
+  }
   const token = raw.token ?? null;
   if (token !== null && !isStr(token, 4096)) problems.push({ path: `${path}/token`, problem: 'must be a string' });
   const headers = raw.headers ?? null;
@@ -99,7 +107,7 @@ const optionalInt = (raw: Obj, key: string, min: number, max: number, prefix: st
 };
 
 /** Parses one job object; `prefix` is the JSON pointer of the object in the request (`''` or `/jobs/3`). */
-export const parseJobInput = (raw: unknown, prefix: string, registry: HandlerRegistry, principal: Principal): JobInputResult => {
+export const parseJobInput = (raw: unknown, prefix: string, registry: HandlerRegistry, principal: Principal, guard?: GuardOptions): JobInputResult => {
   const problems: ParameterProblem[] = [];
   if (!isObj(raw)) return { job: null, problems: [{ path: prefix || '/', problem: 'must be a JSON object' }], unknownType: false };
   const jobType = raw.job_type;
@@ -129,7 +137,7 @@ export const parseJobInput = (raw: unknown, prefix: string, registry: HandlerReg
     webhookPath = `${prefix}/parameters/webhook`;
     parameters = Object.fromEntries(Object.entries(parameters).filter(([k]) => k !== 'webhook'));
   }
-  const webhook = parseWebhook(webhookRaw, webhookPath, problems);
+  const webhook = parseWebhook(webhookRaw, webhookPath, problems, guard);
   const hookObj = isObj(webhookRaw) ? webhookRaw : {};
   const externalId =
     optionalString(raw, 'external_id', 200, prefix, problems) ??

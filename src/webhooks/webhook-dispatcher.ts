@@ -84,6 +84,8 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** The claim round in flight, awaited by `stop` so nothing touches the store after it. */
+  private pumpTask: Promise<void> | null = null;
 
   constructor(
     private readonly store: JobStore,
@@ -141,6 +143,7 @@ export class WebhookDispatcher {
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.pumpTask?.catch(() => undefined);
     const all = () => Promise.allSettled([...this.inFlight.values()].map((f) => f.task));
     let graceTimer: NodeJS.Timeout | null = null;
     await Promise.race([all(), new Promise<void>((r) => (graceTimer = setTimeout(r, Math.max(0, graceMs))))]);
@@ -158,7 +161,7 @@ export class WebhookDispatcher {
       return;
     }
     this.pumping = true;
-    void this.pump().finally(() => {
+    this.pumpTask = this.pump().finally(() => {
       this.pumping = false;
       if (this.again) {
         this.again = false;

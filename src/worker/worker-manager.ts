@@ -90,16 +90,25 @@ export class WorkerManager {
     this.started = true;
     this.unsubscribe = this.store.subscribe((e) => this.onStoreEvent(e));
     const every = (ms: number, fn: () => Promise<void>): void => {
-      const t = setInterval(() => void fn(), Math.max(10, ms));
+      const t = setInterval(() => this.track(fn()), Math.max(10, ms));
       t.unref();
       this.timers.push(t);
     };
     every(this.opts.pollIntervalMs, async () => this.wake());
     every(this.opts.heartbeatMs, () => this.heartbeat());
     every(this.opts.reaperIntervalMs, () => this.reap());
-    void this.reap();
+    this.track(this.reap());
     this.wake();
     this.logger.info({ worker: this.workerId, types: this.registry.types(), max_concurrent: this.opts.maxConcurrent }, 'worker started');
+  }
+
+  /** Background work in flight (claim, heartbeat, reaper): awaited by `stop` so nothing
+   *  touches the store after it returns. */
+  private readonly background = new Set<Promise<unknown>>();
+
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
   }
 
   /** Stops claiming, waits up to `graceMs` for running jobs, then hands the rest back. */
@@ -114,6 +123,7 @@ export class WorkerManager {
     await Promise.allSettled([...this.tasks]);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await Promise.allSettled([...this.background]);
     this.unsubscribe?.();
     this.logger.info({ worker: this.workerId }, 'worker stopped');
   }
@@ -138,7 +148,7 @@ export class WorkerManager {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.fill();
+      this.track(this.fill());
     });
   }
 

@@ -35,7 +35,12 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 /** Maps any thrown error to the envelope; shared by the error handler and `frameworkErrors`. */
 export const replyWithError = (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
-  if (err instanceof SecretaryError) return sendError(reply, err.code, err.message, err.details);
+  if (err instanceof SecretaryError) {
+    // `{details: [{path, problem}]}` (the form store and handler errors use) is answered as the array
+    const d = err.details as { details?: unknown } | null;
+    const details = d && Array.isArray(d.details) && Object.keys(d).length === 1 ? d.details : err.details;
+    return sendError(reply, err.code, err.message, details);
+  }
   const e = err as FastifyError;
   if (e && Array.isArray(e.validation)) {
     return sendError(reply, 'INVALID_PARAMETERS', 'the request failed validation', validationDetails(e));

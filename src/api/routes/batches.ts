@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { BATCH_STATUSES, type Batch, type BatchStatus, type NewJob } from '../../core/job.js';
 import type { ParameterProblem } from '../../worker/registry.js';
-import type { Principal, RouteOptions } from '../api-deps.js';
+import { guardOf, type Principal, type RouteOptions } from '../api-deps.js';
 import { canRead, visibleTo } from '../access.js';
 import { parseJobInput, parseWebhook } from '../job-input.js';
 import { enqueueEnvelope, publicBatch, publicJob } from '../job-view.js';
@@ -43,13 +43,13 @@ export const batchRoutes = async (root: FastifyInstance, opts: RouteOptions): Pr
     let unknownType = false;
     const jobs: NewJob[] = [];
     rawJobs.forEach((raw, i) => {
-      const r = parseJobInput(raw, `/jobs/${i}`, registry, req.principal);
+      const r = parseJobInput(raw, `/jobs/${i}`, registry, req.principal, guardOf(opts));
       if (r.job) jobs.push({ max_attempts: config.generic_worker.max_attempts, ...r.job, batch_id: null });
       else if (problems.length < 50) problems.push(...r.problems);
       unknownType ||= r.unknownType;
     });
     const userId = typeof b.user_id === 'string' && b.user_id ? b.user_id.slice(0, 200) : null;
-    const webhook = parseWebhook(b.webhook, '/webhook', problems);
+    const webhook = parseWebhook(b.webhook, '/webhook', problems, guardOf(opts));
     if (problems.length > 0) {
       return unknownType
         ? sendError(reply, 'UNKNOWN_JOB_TYPE', 'the batch names an unregistered job_type; nothing was stored', problems)

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { JOB_STATUSES, type Job, type JobStatus } from '../../core/job.js';
-import type { Principal, RouteOptions } from '../api-deps.js';
+import { guardOf, type Principal, type RouteOptions } from '../api-deps.js';
 import { canRead, canWrite, visibleTo } from '../access.js';
 import { parseJobInput } from '../job-input.js';
 import { enqueueEnvelope, publicJob } from '../job-view.js';
@@ -63,7 +63,7 @@ export const jobRoutes = async (root: FastifyInstance, opts: RouteOptions): Prom
     '/api/jobs',
     { schema: { tags: ['jobs'], summary: 'Enqueue one job (202; 200 with created:false for a known external_id)', body: JobBody } },
     async (req: FastifyRequest, reply) => {
-      const parsed = parseJobInput(req.body, '', registry, req.principal);
+      const parsed = parseJobInput(req.body, '', registry, req.principal, guardOf(opts));
       if (!parsed.job) {
         return parsed.unknownType
           ? sendError(reply, 'UNKNOWN_JOB_TYPE', parsed.problems[0]?.problem ?? 'unknown job_type', parsed.problems)
