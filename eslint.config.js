@@ -2,9 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'cache/**', 'web/vendor/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'cache/**', 'tmp/**', '.proto/**', 'web/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',

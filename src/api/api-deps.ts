@@ -6,6 +6,7 @@ import type { HandlerRegistry } from '../worker/registry.js';
 import type { WorkerManager } from '../worker/worker-manager.js';
 import type { PayloadContext } from '../webhooks/payloads.js';
 import type { ApiMetrics } from './metrics.js';
+import type { GuardOptions } from '../net/url-guard.js';
 
 export interface ApiDeps {
   config: SecretaryConfig;
@@ -35,7 +36,7 @@ export interface RouteOptions extends Record<string, unknown> {
 }
 
 /** The SSRF guard settings for URLs clients give (webhooks, downloads). */
-export const guardOf = (opts: RouteOptions): import('../net/url-guard.js').GuardOptions => ({
+export const guardOf = (opts: RouteOptions): GuardOptions => ({
   allowPrivate: opts.deps.config.security.allow_private_urls,
   allowlist: opts.deps.config.security.url_allowlist,
 });

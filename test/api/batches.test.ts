@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countJobs, createTestApi, until, type TestApi } from './api-fixtures.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are read loosely in assertions
+ 
 type Json = Record<string, any>;
 
 describe('batch API', () => {

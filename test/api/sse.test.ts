@@ -7,7 +7,7 @@ import { createTestApi, type TestApi } from './api-fixtures.js';
 interface SseEvent {
   id: string | null;
   event: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- event payloads are read loosely in assertions
+   
   data: any;
 }
 

@@ -7,7 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A parsed JSON body from the wire; the tests assert its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type WireJson = Record<string, any>;
 
 export interface ReceivedRequest {

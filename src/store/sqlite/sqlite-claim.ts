@@ -37,7 +37,10 @@ const roomPerType = (ctx: SqliteContext, req: ClaimRequest): Map<string, number>
 const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: number, now: number): Candidate[] => {
   const free: string[] = [];
   const capped: [string, number][] = [];
-  for (const [type, r] of room) (r >= limit ? free.push(type) : capped.push([type, r]));
+  for (const [type, r] of room) {
+    if (r >= limit) free.push(type);
+    else capped.push([type, r]);
+  }
   const rows: Candidate[] = [];
   if (free.length) {
     rows.push(
