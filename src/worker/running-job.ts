@@ -5,7 +5,7 @@
  */
 import { addLlmRequest, type ClaimedJob, type JobProgress, type LlmInfo, type LogEntry, type LogLevel } from '../core/job.js';
 import type { JobStore, Lease } from '../store/job-store.js';
-import { JobAbort } from './abort-reasons.js';
+import { JobAbort, type AbortKind } from './abort-reasons.js';
 import type { HandlerContext, UsageRecorder } from './registry.js';
 
 export interface RunningJobOptions {
@@ -18,7 +18,9 @@ export interface RunningJobOptions {
 
 export class RunningJob {
   readonly lease: Lease;
-  readonly controller = new AbortController();
+  /** Created on first use: most handlers finish without anyone looking at the signal. */
+  private controller: AbortController | null = null;
+  private abortReason: JobAbort | null = null;
   /** The store no longer holds our lease (cancelled, reaped, re-claimed). */
   lost = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -33,25 +35,27 @@ export class RunningJob {
   /** Rejects with the abort reason when the job is aborted (raced against the handler). */
   readonly aborted: Promise<never>;
   private rejectAborted: (reason: unknown) => void = () => {};
-  readonly signal: AbortSignal;
 
   constructor(
     readonly job: ClaimedJob,
     private readonly opts: RunningJobOptions,
   ) {
     this.lease = { job_id: job.job_id, lease_token: job.lease_token };
-    this.signal = this.controller.signal;
     this.aborted = new Promise<never>((_, reject) => {
       this.rejectAborted = reject;
     });
     this.aborted.catch(() => undefined);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
     const usage: UsageRecorder = {
       record: (req) => {
         this.llmInfo = addLlmRequest(this.llmInfo, { ...req, timestamp: req.timestamp ?? new Date().toISOString() });
       },
     };
     this.context = {
-      signal: this.signal,
+      get signal() {
+        return self.signal;
+      },
       progress: (step, percent, message) => this.progress(step, percent, message ?? null),
       log: (level, message) => this.log(level, message),
       usage,
@@ -60,12 +64,23 @@ export class RunningJob {
     };
   }
 
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.abortReason && !this.controller.signal.aborted) this.controller.abort(this.abortReason);
+    return this.controller.signal;
+  }
+
+  /** Why the job was aborted, or null. */
+  get abortKind(): AbortKind | null {
+    return this.abortReason?.kind ?? null;
+  }
+
   abort(reason: JobAbort): void {
     if (reason.kind === 'cancelled' || reason.kind === 'lease_lost') this.lost = true;
-    if (!this.signal.aborted) {
-      this.controller.abort(reason);
-      this.rejectAborted(reason);
-    }
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    this.rejectAborted(reason);
   }
 
   /** Queues a fenced write; a `false` answer means the lease is gone. */
@@ -82,7 +97,7 @@ export class RunningJob {
   }
 
   private progress(step: string, percent: number, message: string | null): void {
-    if (this.lost || this.signal.aborted) return;
+    if (this.lost || this.abortReason) return;
     const floor = this.lastProgress?.percent ?? 0;
     const p: JobProgress = {
       step: String(step),

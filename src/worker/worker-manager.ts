@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import type { ClaimedJob, JobError } from '../core/job.js';
 import { coerceError, RetryLaterError, SecretaryError, toJobError, UnrecoverableError } from '../core/errors.js';
 import type { JobStore, StoreEvent } from '../store/job-store.js';
-import { abortKind, JobAbort } from './abort-reasons.js';
+import { JobAbort } from './abort-reasons.js';
 import { backoffMs } from './backoff.js';
 import type { HandlerRegistry } from './registry.js';
 import { RunningJob } from './running-job.js';
@@ -254,7 +254,7 @@ export class WorkerManager {
       outcome = settled ? 'completed' : 'lost';
     } catch (thrown) {
       const { logs } = await r.settle();
-      const kind = abortKind(r.signal);
+      const kind = r.abortKind;
       if (kind === 'cancelled' || kind === 'lease_lost' || r.lost) return;
       if (kind === 'shutdown') {
         settled = await this.store.release(r.lease, 'worker shut down before the job finished');

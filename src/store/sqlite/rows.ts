@@ -87,7 +87,17 @@ export interface OutboxRow {
   superseded?: number;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+/** ISO conversions are memoised: rows of one enqueue or claim share their timestamps. */
+const isoMemo = new Map<number, string>();
+const iso = (ms: number): string => {
+  let v = isoMemo.get(ms);
+  if (v === undefined) {
+    v = new Date(ms).toISOString();
+    if (isoMemo.size >= 512) isoMemo.clear();
+    isoMemo.set(ms, v);
+  }
+  return v;
+};
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 export const ms = (isoText: string): number => {
