@@ -224,12 +224,21 @@ export class WorkerManager {
     this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 0) + 1);
     this.events.onJobStart?.(job);
     const task = this.execute(r).finally(() => {
-      this.running.delete(job.job_id);
-      this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 1) - 1);
+      this.freeSlot(r);
       this.tasks.delete(task);
-      this.wake();
     });
     this.tasks.add(task);
+  }
+
+  /**
+   * Gives the job's slot back (idempotent). Called as soon as the handler is done and its
+   * terminal write is issued, so the next claim can share that write's transaction.
+   */
+  private freeSlot(r: RunningJob): void {
+    if (this.running.get(r.job.job_id) !== r) return;
+    this.running.delete(r.job.job_id);
+    this.perType.set(r.job.job_type, (this.perType.get(r.job.job_type) ?? 1) - 1);
+    this.wake();
   }
 
   /**
@@ -250,7 +259,9 @@ export class WorkerManager {
       const result = await runHandler(def.handler, job, r, timeoutMs);
       const { logs } = await r.settle();
       if (r.lost) return;
-      settled = await this.store.complete(r.lease, result ?? {}, logs);
+      const completing = this.store.complete(r.lease, result ?? {}, logs);
+      this.freeSlot(r);
+      settled = await completing;
       outcome = settled ? 'completed' : 'lost';
     } catch (thrown) {
       const { logs } = await r.settle();
@@ -262,7 +273,9 @@ export class WorkerManager {
         return;
       }
       const decision = this.decide(job, kind === 'timeout' ? null : coerceError(thrown), kind === 'timeout');
-      settled = await this.store.fail(r.lease, decision.error, { retryAt: decision.retryAt }, logs);
+      const failing = this.store.fail(r.lease, decision.error, { retryAt: decision.retryAt }, logs);
+      this.freeSlot(r);
+      settled = await failing;
       outcome = settled ? (decision.retryAt ? 'retry' : 'failed') : 'lost';
     } finally {
       if (!settled && !r.lost && outcome !== 'released') {

@@ -12,6 +12,9 @@ interface Candidate {
   run_at: number;
 }
 
+/** `?, ?, ?` for an IN list (statements are cached per length; lists are at most a claim's limit). */
+const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
 const byQueueOrder = (a: Candidate, b: Candidate): number =>
   b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq;
 
@@ -47,10 +50,10 @@ const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: nu
       ...(ctx
         .stmt(
           `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
-           WHERE status = 'pending' AND run_at <= ? AND job_type IN (SELECT value FROM json_each(?))
+           WHERE status = 'pending' AND run_at <= ? AND job_type IN (${placeholders(free.length)})
            ORDER BY priority DESC, run_at, seq LIMIT ?`,
         )
-        .all(now, JSON.stringify(free), limit) as Candidate[]),
+        .all(now, ...free, limit) as Candidate[]),
     );
   }
   for (const [type, r] of capped) {
@@ -75,21 +78,22 @@ export const claimJobs = (ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] =
   if (room.size === 0) return [];
   const candidates = pickCandidates(ctx, room, req.limit, now);
   if (candidates.length === 0) return [];
-  const seqs = JSON.stringify(candidates.map((c) => c.seq));
+  const seqs = candidates.map((c) => c.seq);
+  const inSeqs = placeholders(seqs.length);
   const token = newLeaseToken();
   ctx
     .stmt(
-      `UPDATE jobs SET status = 'processing', lease_owner = @owner, lease_token = @token,
-         lease_expires_at = @expires, processing_started_at = @now, updated_at = @now,
+      `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_token = ?,
+         lease_expires_at = ?, processing_started_at = ?, updated_at = ?,
          attempts = attempts + 1, progress = NULL, version = version + 1
-       WHERE seq IN (SELECT value FROM json_each(@seqs)) AND status = 'pending'`,
+       WHERE seq IN (${inSeqs}) AND status = 'pending'`,
     )
-    .run({ owner: req.owner, token, expires: now + req.leaseMs, now, seqs });
+    .run(req.owner, token, now + req.leaseMs, now, now, ...seqs);
   // A separate read in raw (array) mode: converting wide rows to objects (or RETURNING *) costs
   // several times more than the update itself.
   const rows = ctx
-    .rawStmt(`SELECT ${JOB_COLUMNS.join(', ')} FROM jobs WHERE seq IN (SELECT value FROM json_each(?)) AND lease_token = ?`)
-    .all(seqs, token)
+    .rawStmt(`SELECT ${JOB_COLUMNS.join(', ')} FROM jobs WHERE seq IN (${inSeqs}) AND lease_token = ?`)
+    .all(...seqs, token)
     .map((a) => arrayToJobRow(a as unknown[]));
   rows.sort(byQueueOrder);
   const perBatch = new Map<string, number>();

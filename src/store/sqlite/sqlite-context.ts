@@ -85,7 +85,9 @@ export class SqliteContext {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        // two hops: writes that follow from this tick's writes (the worker claiming into the
+        // slots its completions just freed) join the same transaction
+        setImmediate(() => setImmediate(() => this.flush()));
       }
     });
   }
