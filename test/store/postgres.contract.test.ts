@@ -10,27 +10,10 @@ import pg from 'pg';
 import type { JobStore } from '../../src/store/job-store.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { runJobStoreContract } from '../contract/job-store.contract.js';
+import { postgresUnavailable, postgresUrl } from '../helpers/postgres.js';
 
-const url =
-  process.env.SECRETARY_TEST_POSTGRES_URL ??
-  process.env.DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/test';
-
-const unreachable = async (): Promise<string | false> => {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return false;
-  } catch (err) {
-    return `PostgreSQL not reachable at ${url.replace(/\/\/([^@/]+)@/, '//***@')}: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-};
-
-const skip = await unreachable();
-if (skip && process.env.CI) throw new Error(`CI must run the PostgreSQL store suite. ${skip}`);
+const url = postgresUrl;
+const skip = await postgresUnavailable();
 if (skip) console.warn(`PostgreSQL tests skipped: ${skip}`);
 
 const schemas = new Set<string>();

@@ -9,25 +9,10 @@ import type { StoreEvent } from '../../src/store/job-store.js';
 import { encodeNotifications, MAX_NOTIFY_BYTES } from '../../src/store/postgres/notifications.js';
 import { PostgresJobStore } from '../../src/store/postgres/postgres-store.js';
 import { eventually, leaseOf, recordEvents, sleep, WEBHOOK } from '../helpers/store-fixtures.js';
+import { postgresUnavailable, postgresUrl } from '../helpers/postgres.js';
 
-const url =
-  process.env.SECRETARY_TEST_POSTGRES_URL ??
-  process.env.DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/test';
-
-const unreachable = async (): Promise<string | false> => {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return false;
-  } catch (err) {
-    return `PostgreSQL not reachable: ${(err as Error).message}`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-};
-const skip = await unreachable();
-if (skip && process.env.CI) throw new Error(`CI must run the PostgreSQL tests. ${skip}`);
+const url = postgresUrl;
+const skip = await postgresUnavailable();
 if (skip) console.warn(`PostgreSQL tests skipped: ${skip}`);
 
 const jobStatuses = (events: StoreEvent[], jobId: string): string[] =>

@@ -8,7 +8,7 @@
  *   `/mistral-ocr-images` (200 / 202 while running / 400 none / 404 unknown)
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretaryError } from '../../core/errors.js';
 import { isTerminal } from '../../core/job.js';
@@ -55,17 +55,28 @@ const stripUndefined = (o: Record<string, unknown>): Record<string, unknown> =>
 
 const ingressSchema = (summary: string) => ({ schema: { tags, summary, consumes: ['multipart/form-data'] } });
 
+/** Runs the request; a stored upload is removed again when anything fails. */
+const removeUploadOnError = async <T>(form: IngressForm, fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (err) {
+    if (form.upload) await rm(form.upload.path, { force: true });
+    throw err;
+  }
+};
+
 export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions): Promise<void> => {
   const cacheDir = opts.deps.config.paths.cache_dir;
+  const inputOf = (form: IngressForm, source: 'upload' | 'url') =>
+    source === 'upload'
+      ? { upload_path: cacheRelative(cacheDir, requireUpload(form).path), original_filename: form.upload!.filename }
+      : { url: requireUrl(form) };
 
   const pdfJob = async (req: FastifyRequest, reply: FastifyReply, source: 'upload' | 'url', mistral: boolean) => {
     const form = await readIngressForm(req, cacheDir);
-    try {
+    return removeUploadOnError(form, async () => {
       const f = form.fields;
-      const input =
-        source === 'upload'
-          ? { upload_path: cacheRelative(cacheDir, requireUpload(form).path), original_filename: form.upload!.filename }
-          : { url: requireUrl(form) };
+      const input = inputOf(form, source);
       const parameters = mistral
         ? {
             ...input,
@@ -89,10 +100,7 @@ export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions)
         { job_type: 'pdf', parameters: stripUndefined(parameters), ...webhookFromFields(opts, f) },
         { processor: 'pdf' },
       );
-    } catch (err) {
-      if (form.upload) await import('node:fs/promises').then((fs) => fs.rm(form.upload!.path, { force: true }));
-      throw err;
-    }
+    });
   };
 
   app.post('/api/pdf/process', ingressSchema('Process an uploaded PDF (multipart `file`) as a job'), (req, reply) => pdfJob(req, reply, 'upload', false));
@@ -103,12 +111,9 @@ export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions)
 
   const imageJob = async (req: FastifyRequest, reply: FastifyReply, source: 'upload' | 'url') => {
     const form = await readIngressForm(req, cacheDir);
-    try {
+    return removeUploadOnError(form, async () => {
       const f = form.fields;
-      const input =
-        source === 'upload'
-          ? { upload_path: cacheRelative(cacheDir, requireUpload(form).path), original_filename: form.upload!.filename }
-          : { url: requireUrl(form) };
+      const input = inputOf(form, source);
       const parameters = stripUndefined({
         ...input,
         extraction_method: f.extraction_method || 'ocr',
@@ -124,10 +129,7 @@ export const pdfIngressRoutes = async (app: FastifyInstance, opts: RouteOptions)
         { job_type: 'imageocr', parameters, ...webhookFromFields(opts, f) },
         { processor: 'imageocr', defaultWaitMs: opts.deps.config.server.max_wait_ms },
       );
-    } catch (err) {
-      if (form.upload) await import('node:fs/promises').then((fs) => fs.rm(form.upload!.path, { force: true }));
-      throw err;
-    }
+    });
   };
 
   app.post('/api/imageocr/process', ingressSchema('OCR of an uploaded image (waits for the result without callback_url)'), (req, reply) =>

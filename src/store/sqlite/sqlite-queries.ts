@@ -19,7 +19,15 @@ const cursorSeq = (cursor: string | null | undefined): number | null => {
 const visibleTo = `(user_id = @visible_to OR visibility = 'public'
   OR EXISTS (SELECT 1 FROM json_each(access_control, '$.read_access') WHERE value = @visible_to))`;
 
-export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): Page<Job> => {
+/** Newest-first page of a table with the given equality filters, status list and ACL. */
+const listPage = <R extends { seq: number }, T>(
+  ctx: SqliteContext,
+  table: 'jobs' | 'batches',
+  f: { status?: string | string[]; visible_to?: string } & Record<string, unknown>,
+  keys: readonly string[],
+  page: PageRequest | undefined,
+  map: (row: R) => T,
+): Page<T> => {
   const limit = pageLimit(page);
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: limit + 1 };
@@ -28,7 +36,7 @@ export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): 
     where.push(`status IN (SELECT value FROM json_each(@statuses))`);
     params.statuses = JSON.stringify(statuses);
   }
-  for (const key of ['job_type', 'batch_id', 'user_id', 'external_id'] as const) {
+  for (const key of keys) {
     if (f[key] !== undefined) {
       where.push(`${key} = @${key}`);
       params[key] = f[key];
@@ -43,43 +51,19 @@ export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): 
     where.push('seq < @after');
     params.after = after;
   }
-  const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-  const rows = ctx.stmt(sql).all(params) as JobRow[];
+  const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  const rows = ctx.stmt(sql).all(params) as R[];
   const more = rows.length > limit;
-  const items = (more ? rows.slice(0, limit) : rows).map(rowToJob);
+  const items = (more ? rows.slice(0, limit) : rows).map(map);
   const last = rows[limit - 1];
   return { items, next_cursor: more && last ? encodeCursor([last.seq, 's']) : null };
 };
 
-export const listBatches = (ctx: SqliteContext, f: BatchFilter, page?: PageRequest): Page<Batch> => {
-  const limit = pageLimit(page);
-  const where: string[] = [];
-  const params: Record<string, unknown> = { limit: limit + 1 };
-  const statuses = asArray(f.status);
-  if (statuses?.length) {
-    where.push(`status IN (SELECT value FROM json_each(@statuses))`);
-    params.statuses = JSON.stringify(statuses);
-  }
-  if (f.user_id !== undefined) {
-    where.push('user_id = @user_id');
-    params.user_id = f.user_id;
-  }
-  if (f.visible_to !== undefined) {
-    where.push(visibleTo);
-    params.visible_to = f.visible_to;
-  }
-  const after = cursorSeq(page?.cursor);
-  if (after !== null) {
-    where.push('seq < @after');
-    params.after = after;
-  }
-  const sql = `SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
-  const rows = ctx.stmt(sql).all(params) as BatchRow[];
-  const more = rows.length > limit;
-  const items = (more ? rows.slice(0, limit) : rows).map(rowToBatch);
-  const last = rows[limit - 1];
-  return { items, next_cursor: more && last ? encodeCursor([last.seq, 's']) : null };
-};
+export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): Page<Job> =>
+  listPage<JobRow, Job>(ctx, 'jobs', { ...f }, ['job_type', 'batch_id', 'user_id', 'external_id'], page, rowToJob);
+
+export const listBatches = (ctx: SqliteContext, f: BatchFilter, page?: PageRequest): Page<Batch> =>
+  listPage<BatchRow, Batch>(ctx, 'batches', { ...f }, ['user_id'], page, rowToBatch);
 
 export const stats = (ctx: SqliteContext): StoreStats => {
   const by = ctx
