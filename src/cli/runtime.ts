@@ -10,8 +10,9 @@ import type { JobStore } from '../store/job-store.js';
 import { HandlerRegistry } from '../worker/registry.js';
 import { WorkerManager, type WorkerEvents, type WorkerOptions } from '../worker/worker-manager.js';
 import { registerBuiltinHandlers } from '../handlers/index.js';
-import { closeCpuPool } from '../worker/cpu-pool.js';
-import { closeOcrPool } from '../processors/ocr/tesseract-pool.js';
+import { availableParallelism } from 'node:os';
+import { closeCpuPool, configureCpuPool } from '../worker/cpu-pool.js';
+import { closeOcrPool, configureOcrPool } from '../processors/ocr/tesseract-pool.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/webhook-dispatcher.js';
 
 export interface Runtime {
@@ -72,6 +73,11 @@ export interface RuntimeOptions {
 export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const { config } = opts;
   const logger = opts.logger ?? createLogger(config);
+  // CPU work (rendering, OCR) leaves one core to the event loop: the API and the lease
+  // heartbeats must stay responsive while PDFs are processed
+  const threads = config.processors.cpu_threads || Math.max(1, availableParallelism() - 1);
+  configureCpuPool({ threads });
+  configureOcrPool({ size: threads });
   const store = await createStore(storeOptionsFromConfig(config));
   logger.info({ store: store.name, url: redactUrl(config.store.url) }, 'store ready');
   const registry = opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config });

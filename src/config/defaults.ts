@@ -107,7 +107,7 @@ export interface SecretaryConfig {
   processors: {
     pdf: { max_pages: number; max_file_size_mb: number; download_timeout_sec: number };
     imageocr: { max_file_size_mb: number; max_side_px: number };
-    /** CPU worker threads for rendering/OCR. 0: one per core. */
+    /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
   };
   llm: {

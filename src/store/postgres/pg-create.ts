@@ -7,6 +7,7 @@ import { SecretaryError } from '../../core/errors.js';
 import type { Batch, Job, NewBatch, NewJob } from '../../core/job.js';
 import { buildBatch, buildJob, checkExternalId } from '../store-shared.js';
 import type { PgContext } from './pg-context.js';
+import type { GroupedWrites } from './pg-grouped-writes.js';
 import { jobInsertValue, rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
 import type { BatchChanges } from './sql/batch.js';
 
@@ -31,24 +32,27 @@ const checkDuplicates = (jobs: Job[]): void => {
 
 const insertJobs = async (
   ctx: PgContext,
-  stmt: 'insertJob' | 'insertJobs',
   jobs: Job[],
   inputs: NewJob[],
 ): Promise<Job[]> => {
-  const rows = await ctx.rows<InsertedRow>(ctx.sql[stmt], [insertPayload(jobs, inputs)]);
+  const rows = await ctx.rows<InsertedRow>(ctx.sql.insertJobs, [insertPayload(jobs, inputs)]);
   ctx.publishChanges(rows, rows[0]?.batch_changes);
   return rows.map(rowToJob);
 };
 
-/** Create-or-find by external_id: `ON CONFLICT DO NOTHING`, then read the existing job. */
+/**
+ * Create-or-find by external_id: `ON CONFLICT DO NOTHING`, then read the existing job. Concurrent
+ * single creates are group-committed (one INSERT and one commit for all of them).
+ */
 export const createJob = async (
   ctx: PgContext,
+  groups: GroupedWrites,
   input: NewJob,
 ): Promise<{ job: Job; created: boolean }> => {
   checkExternalId(input.external_id);
   const job = buildJob(input, new Date().toISOString());
   for (let tries = 0; tries < 5; tries += 1) {
-    const [created] = await insertJobs(ctx, 'insertJob', [job], [input]);
+    const created = await groups.create.push<Job | null>({ job, runAt: input.run_at ?? null });
     if (created) return { job: created, created: true };
     // The external_id exists: return that job (unless it was deleted meanwhile: insert again).
     const [existing] = await ctx.rows<JobRow>(ctx.sql.getJobByExternalId, [job.external_id]);
@@ -67,7 +71,7 @@ export const createJobs = async (ctx: PgContext, inputs: NewJob[]): Promise<Job[
   const jobs = inputs.map((i) => buildJob(i, now));
   if (jobs.length === 0) return [];
   checkDuplicates(jobs);
-  return insertJobs(ctx, 'insertJobs', jobs, inputs);
+  return insertJobs(ctx, jobs, inputs);
 };
 
 /** The batch row (with its counters set) and its jobs, in one transaction. */

@@ -1,11 +1,13 @@
 /**
- * Fenced worker writes and control transitions of the PostgreSQL store. Each is one statement
- * (see `sql/transitions.ts`); events are published in-process after it committed.
+ * Fenced worker writes and control transitions of the PostgreSQL store. Worker finishes and
+ * progress are group-committed (`pg-grouped-writes.ts`: many jobs per statement); the others are
+ * one statement each (see `sql/transitions.ts`). Events are published after commit.
  */
 import type { JobError, JobProgress, JobStatus, LlmInfo, LogEntry } from '../../core/job.js';
 import type { CancelResult, DeleteResult, Lease, ReapResult, RetryResult } from '../job-store.js';
 import { capLogs, normaliseLog } from '../store-shared.js';
 import type { ChangedRow, PgContext } from './pg-context.js';
+import type { GroupedWrites } from './pg-grouped-writes.js';
 import { rowToJob, type JobRow } from './rows.js';
 import type { BatchChanges } from './sql/batch.js';
 
@@ -32,8 +34,7 @@ const errorParam = (error: JobError): string =>
 /** Runs a transition statement; publishes its changes; returns its rows. */
 const transition = async <R extends TransitionRow>(
   ctx: PgContext,
-  key:
-    'updateProgress' | 'complete' | 'fail' | 'failRetry' | 'release' | 'cancel' | 'retry' | 'reap',
+  key: 'cancel' | 'retry' | 'reap',
   values: unknown[],
 ): Promise<R[]> => {
   const rows = await ctx.rows<R>(ctx.sql[key], values);
@@ -41,8 +42,8 @@ const transition = async <R extends TransitionRow>(
   return rows;
 };
 
-export const updateProgress = async (
-  ctx: PgContext,
+export const updateProgress = (
+  groups: GroupedWrites,
   lease: Lease,
   p: JobProgress,
 ): Promise<boolean> => {
@@ -50,68 +51,72 @@ export const updateProgress = async (
     0,
     Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)),
   );
-  const rows = await transition(ctx, 'updateProgress', [
-    lease.job_id,
-    lease.lease_token,
-    String(p.step ?? ''),
+  return groups.progress.push<boolean>({
+    lease,
+    step: String(p.step ?? ''),
     percent,
-    p.message ?? null,
-  ]);
-  return rows.length > 0;
+    message: p.message ?? null,
+  });
 };
 
-export const complete = async (
+export const complete = (
   ctx: PgContext,
+  groups: GroupedWrites,
   lease: Lease,
   results: Record<string, unknown>,
   logs?: LogEntry[],
-): Promise<boolean> => {
-  const rows = await transition(ctx, 'complete', [
-    lease.job_id,
-    lease.lease_token,
-    JSON.stringify(results ?? {}),
-    logsParam(ctx, logs),
-    ctx.limits.maxLogEntries,
-  ]);
-  return rows.length > 0;
-};
+): Promise<boolean> =>
+  groups.finish.push<boolean>({
+    lease,
+    kind: 'complete',
+    results: JSON.stringify(results ?? {}),
+    error: null,
+    logs: logsParam(ctx, logs),
+    retryAt: null,
+  });
 
-export const fail = async (
+export const fail = (
   ctx: PgContext,
+  groups: GroupedWrites,
   lease: Lease,
   error: JobError,
   retryAt: string | null | undefined,
   logs?: LogEntry[],
 ): Promise<boolean> => {
-  const base = [
-    lease.job_id,
-    lease.lease_token,
-    errorParam(error),
-    logsParam(ctx, logs),
-    ctx.limits.maxLogEntries,
-  ];
-  if (!retryAt) return (await transition(ctx, 'fail', base)).length > 0;
-  const at = Date.parse(retryAt);
-  const rows = await transition(ctx, 'failRetry', [
-    ...base,
-    Number.isNaN(at) ? null : new Date(at).toISOString(),
-  ]);
-  return rows.length > 0;
+  let at: string | null = null;
+  if (retryAt) {
+    const ms = Date.parse(retryAt);
+    at = Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  }
+  return groups.finish.push<boolean>({
+    lease,
+    kind: retryAt ? 'retry' : 'fail',
+    results: null,
+    error: errorParam(error),
+    logs: logsParam(ctx, logs),
+    retryAt: at,
+  });
 };
 
-export const release = async (ctx: PgContext, lease: Lease, reason: string): Promise<boolean> => {
+export const release = (
+  ctx: PgContext,
+  groups: GroupedWrites,
+  lease: Lease,
+  reason: string,
+): Promise<boolean> => {
   const warning: LogEntry = {
     timestamp: new Date().toISOString(),
     level: 'warning',
     message: `released: ${reason}`,
   };
-  const rows = await transition(ctx, 'release', [
-    lease.job_id,
-    lease.lease_token,
-    logsParam(ctx, [warning]),
-    ctx.limits.maxLogEntries,
-  ]);
-  return rows.length > 0;
+  return groups.finish.push<boolean>({
+    lease,
+    kind: 'release',
+    results: null,
+    error: null,
+    logs: logsParam(ctx, [warning]),
+    retryAt: null,
+  });
 };
 
 export const appendLog = async (

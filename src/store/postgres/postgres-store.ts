@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL store: several processes and hosts share one database. Claims use
  * `FOR UPDATE SKIP LOCKED`; every transition (job row, batch counters, outbox record) is one
- * statement, so one round trip and one transaction. Events are published in-process right after
+ * statement, so one round trip and one transaction; worker finishes, progress, lease renewals
+ * and single creates are group-committed (many callers' writes in one statement and one commit,
+ * see pg-grouped-writes.ts). Events are published in-process right after
  * commit and reach other processes through LISTEN/NOTIFY (`crossProcessEvents`, see notifier.ts).
  *
  * See docs/postgres.md for the schema, the claim, NOTIFY and pooler notes.
@@ -51,6 +53,7 @@ import { decodeNotification } from './notifications.js';
 import { claimJobs } from './pg-claim.js';
 import * as create from './pg-create.js';
 import { PgContext } from './pg-context.js';
+import { GroupedWrites } from './pg-grouped-writes.js';
 import { mapPgError } from './pg-errors.js';
 import { pgNames } from './pg-names.js';
 import * as outbox from './pg-outbox.js';
@@ -86,6 +89,7 @@ export class PostgresJobStore implements JobStore {
   private readonly hub = new EventHub();
   private readonly ctx: PgContext;
   private readonly listener: NotificationListener;
+  private readonly groups: GroupedWrites;
   private closed = false;
 
   constructor(private readonly opts: PostgresStoreOptions) {
@@ -99,6 +103,7 @@ export class PostgresJobStore implements JobStore {
       preparedStatements: opts.preparedStatements ?? true,
       onNotifyError: opts.onEventsError,
     });
+    this.groups = new GroupedWrites(this.ctx);
     this.listener = new NotificationListener({
       url: opts.listenUrl ?? opts.url,
       channel: names.channel,
@@ -128,6 +133,7 @@ export class PostgresJobStore implements JobStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.groups.drain();
     await this.listener.stop();
     await this.ctx.end();
   }
@@ -149,7 +155,7 @@ export class PostgresJobStore implements JobStore {
   // ------------------------------------------------------------------ create and read
 
   async createJob(input: NewJob): Promise<{ job: Job; created: boolean }> {
-    return create.createJob(this.ctx, input);
+    return create.createJob(this.ctx, this.groups, input);
   }
 
   async createJobs(inputs: NewJob[]): Promise<Job[]> {
@@ -202,18 +208,15 @@ export class PostgresJobStore implements JobStore {
 
   async extendLeases(owner: string, leases: Lease[], leaseMs: number): Promise<string[]> {
     if (leases.length === 0) return [];
-    const rows = await this.ctx.rows<{ job_id: string }>(this.ctx.sql.extendLeases, [
-      leases.map((l) => l.job_id),
-      leases.map((l) => l.lease_token),
+    return this.groups.extend.push<string[]>({
       owner,
-      Math.max(0, Math.round(leaseMs)),
-    ]);
-    const renewed = new Set(rows.map((r) => r.job_id));
-    return leases.filter((l) => !renewed.has(l.job_id)).map((l) => l.job_id);
+      leases,
+      leaseMs: Math.max(0, Math.round(leaseMs)),
+    });
   }
 
   async updateProgress(lease: Lease, progress: JobProgress): Promise<boolean> {
-    return tx.updateProgress(this.ctx, lease, progress);
+    return tx.updateProgress(this.groups, lease, progress);
   }
 
   async appendLog(lease: Lease, entry: LogEntry): Promise<boolean> {
@@ -229,7 +232,7 @@ export class PostgresJobStore implements JobStore {
     results: Record<string, unknown>,
     logs?: LogEntry[],
   ): Promise<boolean> {
-    return tx.complete(this.ctx, lease, results, logs);
+    return tx.complete(this.ctx, this.groups, lease, results, logs);
   }
 
   async fail(
@@ -238,11 +241,11 @@ export class PostgresJobStore implements JobStore {
     opts?: FailOptions,
     logs?: LogEntry[],
   ): Promise<boolean> {
-    return tx.fail(this.ctx, lease, error, opts?.retryAt, logs);
+    return tx.fail(this.ctx, this.groups, lease, error, opts?.retryAt, logs);
   }
 
   async release(lease: Lease, reason: string): Promise<boolean> {
-    return tx.release(this.ctx, lease, reason);
+    return tx.release(this.ctx, this.groups, lease, reason);
   }
 
   // ------------------------------------------------------------------ control

@@ -4,6 +4,7 @@
  */
 import type { PgNames } from './pg-names.js';
 import { claimAnySql, claimPerTypeSql } from './sql/claim.js';
+import * as grouped from './sql/grouped.js';
 import * as jobs from './sql/jobs.js';
 import * as outbox from './sql/outbox.js';
 import * as tr from './sql/transitions.js';
@@ -16,11 +17,9 @@ export interface Statement {
 const build = (n: PgNames) => ({
   claimAny: claimAnySql(n),
   claimPerType: claimPerTypeSql(n),
-  updateProgress: tr.updateProgressSql(n),
-  complete: tr.completeSql(n),
-  fail: tr.failSql(n),
-  failRetry: tr.failRetrySql(n),
-  release: tr.releaseSql(n),
+  finishMany: grouped.finishManySql(n),
+  progressMany: grouped.progressManySql(n),
+  extendMany: grouped.extendManySql(n),
   cancel: tr.cancelSql(n),
   retry: tr.retrySql(n),
   reap: tr.reapSql(n),
@@ -32,7 +31,6 @@ const build = (n: PgNames) => ({
   appendLogFenced: jobs.appendLogFencedSql(n),
   appendLog: jobs.appendLogSql(n),
   setLlmInfo: jobs.setLlmInfoSql(n),
-  extendLeases: jobs.extendLeasesSql(n),
   getJob: jobs.getJobSql(n),
   getJobByExternalId: jobs.getJobByExternalIdSql(n),
   getJobVersion: jobs.getJobVersionSql(n),

@@ -29,7 +29,7 @@ bdelta AS (
   FROM moves WHERE batch_id IS NOT NULL GROUP BY batch_id
 ),
 bprev AS (
-  SELECT b.batch_id, b.status FROM ${n.batches} b JOIN bdelta d ON d.batch_id = b.batch_id
+  SELECT b.batch_id, b.status FROM ${n.batches} b WHERE b.batch_id = ANY(ARRAY(SELECT batch_id FROM bdelta))
   ORDER BY b.batch_id FOR UPDATE OF b
 ),
 bupd AS (
@@ -41,7 +41,7 @@ bupd AS (
                         WHEN ${status} IN ${TERMINAL} THEN ${NOW} ELSE NULL END,
     updated_at = ${NOW}
   FROM bdelta d JOIN bprev p ON p.batch_id = d.batch_id
-  WHERE b.batch_id = d.batch_id
+  WHERE b.batch_id = d.batch_id AND b.batch_id = ANY(ARRAY(SELECT batch_id FROM bprev))
   RETURNING b.batch_id, b.status, p.status AS prev_status, (b.webhook IS NOT NULL) AS has_webhook
 ),
 bout AS (

@@ -24,7 +24,7 @@ u AS (
   UPDATE ${n.jobs} j SET status = 'processing', attempts = j.attempts + 1, lease_owner = ${owner},
     lease_token = gen_random_uuid()::text, lease_expires_at = ${NOW} + ${leaseMs} * interval '1 millisecond',
     processing_started_at = ${NOW}, updated_at = ${NOW}, progress = NULL, version = j.version + 1
-  FROM picked WHERE j.seq = picked.seq
+  WHERE j.seq = ANY(ARRAY(SELECT seq FROM picked))
   RETURNING ${jobColumns('j')}
 ),
 moves AS (SELECT batch_id, 'pending'::text AS from_s, 'processing'::text AS to_s FROM u WHERE batch_id IS NOT NULL),

@@ -10,9 +10,8 @@
 import type { PgNames } from '../pg-names.js';
 import { changeColumns } from '../rows.js';
 import { ASYNC_COMMIT, NOW, appendCapped } from './fragments.js';
-import { COMPLETED_PROGRESS_JSON, transitionSql } from './transitions.js';
+import { CLEAR_LEASE, COMPLETED_PROGRESS_JSON, transitionSql } from './transitions.js';
 
-const CLEAR_LEASE = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
 const FENCE = `j.job_id = v.job_id AND j.lease_token = v.token AND j.status = 'processing'`;
 
 /** The kinds of worker finish a `finishMany` row carries. */
@@ -63,10 +62,11 @@ export const progressManySql = (n: PgNames): string =>
 
 /**
  * Lease renewals of several calls (owners) at once. $1 job ids, $2 tokens, $3 owners, $4 lease
- * lengths (ms). Returns the ordinals renewed. Commits asynchronously.
+ * lengths (ms). Returns the renewed (job_id, token, owner); a lease named by two calls is
+ * renewed once and reported to both. Commits asynchronously.
  */
 export const extendManySql = (n: PgNames): string => `
 UPDATE ${n.jobs} j SET lease_expires_at = ${NOW} + v.lease_ms * interval '1 millisecond'
-FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY AS v(job_id, token, owner, lease_ms, i)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(job_id, token, owner, lease_ms)
 WHERE ${FENCE} AND j.lease_owner = v.owner
-RETURNING v.i, ${ASYNC_COMMIT}`;
+RETURNING j.job_id, j.lease_token AS token, j.lease_owner AS owner, ${ASYNC_COMMIT}`;

@@ -92,13 +92,6 @@ UPDATE ${n.jobs} j SET llm_info = $3::jsonb
 WHERE j.job_id = $1 AND j.lease_token = $2 AND j.status = 'processing'
 RETURNING 1 AS ok, ${ASYNC_COMMIT}`;
 
-/** $1 job ids, $2 tokens, $3 owner, $4 leaseMs. Returns the renewed job ids. */
-export const extendLeasesSql = (n: PgNames): string => `
-UPDATE ${n.jobs} j SET lease_expires_at = ${NOW} + $4 * interval '1 millisecond'
-FROM unnest($1::text[], $2::text[]) AS l(job_id, token)
-WHERE j.job_id = l.job_id AND j.lease_token = l.token AND j.lease_owner = $3 AND j.status = 'processing'
-RETURNING j.job_id, ${ASYNC_COMMIT}`;
-
 export const getJobSql = (n: PgNames): string =>
   `SELECT ${jobColumns()} FROM ${n.jobs} WHERE job_id = $1`;
 export const getJobByExternalIdSql = (n: PgNames): string =>

@@ -54,66 +54,13 @@ FROM u
 ORDER BY u.job_id`;
 };
 
-const FENCE = `j.job_id = $1 AND j.lease_token = $2 AND j.status = 'processing'`;
-const CLEAR_LEASE = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
-const FENCED_RETURNING = `RETURNING ${changeColumns('j')}, 'processing'::text AS from_s`;
+export const CLEAR_LEASE = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
 
 export const COMPLETED_PROGRESS_JSON = JSON.stringify({
   step: 'completed',
   percent: 100,
   message: 'Verarbeitung abgeschlossen',
 });
-
-/** $1 job_id, $2 token, $3 step, $4 percent (0..100), $5 message. */
-export const updateProgressSql = (n: PgNames): string =>
-  transitionSql(n, {
-    update: `UPDATE ${n.jobs} j SET
-      progress = jsonb_build_object('step', $3::text,
-        'percent', GREATEST($4::numeric, COALESCE((j.progress->>'percent')::numeric, 0)), 'message', $5::text),
-      version = j.version + 1, updated_at = ${NOW}
-    WHERE ${FENCE} ${FENCED_RETURNING}`,
-    outbox: 'progress',
-    asyncCommit: true,
-  });
-
-/** $1 job_id, $2 token, $3 results, $4 logs to append, $5 log cap. */
-export const completeSql = (n: PgNames): string =>
-  transitionSql(n, {
-    update: `UPDATE ${n.jobs} j SET status = 'completed', results = $3::jsonb,
-      progress = '${COMPLETED_PROGRESS_JSON}'::jsonb, error = NULL, completed_at = ${NOW}, updated_at = ${NOW},
-      ${CLEAR_LEASE}, version = j.version + 1, logs = ${appendCapped('j.logs', '$4::jsonb', '$5::int')}
-    WHERE ${FENCE} ${FENCED_RETURNING}`,
-    outbox: 'terminal',
-  });
-
-/** $1 job_id, $2 token, $3 error, $4 logs, $5 log cap. */
-export const failSql = (n: PgNames): string =>
-  transitionSql(n, {
-    update: `UPDATE ${n.jobs} j SET status = 'failed', error = $3::jsonb, completed_at = ${NOW}, updated_at = ${NOW},
-      ${CLEAR_LEASE}, version = j.version + 1, logs = ${appendCapped('j.logs', '$4::jsonb', '$5::int')}
-    WHERE ${FENCE} ${FENCED_RETURNING}`,
-    outbox: 'terminal',
-  });
-
-/** $1 job_id, $2 token, $3 error, $4 logs, $5 log cap, $6 retry instant (NULL: now). */
-export const failRetrySql = (n: PgNames): string =>
-  transitionSql(n, {
-    update: `UPDATE ${n.jobs} j SET status = 'pending', error = $3::jsonb,
-      run_at = COALESCE($6::timestamptz, ${NOW}), updated_at = ${NOW},
-      ${CLEAR_LEASE}, version = j.version + 1, logs = ${appendCapped('j.logs', '$4::jsonb', '$5::int')}
-    WHERE ${FENCE} ${FENCED_RETURNING}`,
-    outbox: 'none',
-  });
-
-/** $1 job_id, $2 token, $3 logs (the warning), $4 log cap. */
-export const releaseSql = (n: PgNames): string =>
-  transitionSql(n, {
-    update: `UPDATE ${n.jobs} j SET status = 'pending', attempts = GREATEST(j.attempts - 1, 0), run_at = ${NOW},
-      updated_at = ${NOW}, ${CLEAR_LEASE}, version = j.version + 1,
-      logs = ${appendCapped('j.logs', '$3::jsonb', '$4::int')}
-    WHERE ${FENCE} ${FENCED_RETURNING}`,
-    outbox: 'none',
-  });
 
 /** Locks the job (any status) so the transition knows the status it leaves. $1 job_id. */
 const PREV = (n: PgNames): string =>
