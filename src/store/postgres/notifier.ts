@@ -21,9 +21,16 @@ export interface NotifierOptions {
   onError?: (err: Error) => void;
 }
 
-/** `SELECT … pg_notify` for the payloads $2 on channel $1, committed asynchronously. */
+/**
+ * `SELECT … pg_notify` for the payloads on channel $1, committed asynchronously. $2 is the
+ * payloads joined by newlines (JSON text never holds a raw newline): one plain text parameter,
+ * which the driver sends as is, where a text[] would be escaped character by character.
+ */
 export const NOTIFY_SQL = `SELECT set_config('synchronous_commit', 'off', true) AS sc,
-  (SELECT count(pg_notify($1, p)) FROM unnest($2::text[]) AS p)::int AS sent`;
+  (SELECT count(pg_notify($1, p)) FROM unnest(string_to_array($2::text, E'\\n')) AS p)::int AS sent`;
+
+/** The `$2` of `NOTIFY_SQL`. */
+export const joinPayloads = (payloads: string[]): string => payloads.join('\n');
 
 export class Notifier {
   private queue: StoreEvent[] = [];

@@ -9,6 +9,7 @@
  *   `COMMIT` (three round trips; the lock makes the count and the claim one atomic step across
  *   all claimers of that type).
  */
+import { randomUUID } from 'node:crypto';
 import type { ClaimedJob } from '../../core/job.js';
 import type { ClaimRequest } from '../job-store.js';
 import type { PgContext } from './pg-context.js';
@@ -52,9 +53,15 @@ export const claimJobs = async (ctx: PgContext, req: ClaimRequest): Promise<Clai
 
   let rows: ClaimRow[];
   if (capped.length === 0 && plan.types.length > 1 && plan.rooms.every((r) => r >= effective)) {
-    rows = await ctx.rows<ClaimRow>(ctx.sql.claimAny, [plan.types, effective, req.owner, leaseMs]);
+    rows = await ctx.rows<ClaimRow>(ctx.sql.claimAny, [
+      plan.types,
+      effective,
+      req.owner,
+      leaseMs,
+      randomUUID(),
+    ]);
   } else {
-    const values = [plan.types, plan.rooms, plan.caps, limit, req.owner, leaseMs];
+    const values = [plan.types, plan.rooms, plan.caps, limit, req.owner, leaseMs, randomUUID()];
     rows =
       capped.length === 0
         ? await ctx.rows<ClaimRow>(ctx.sql.claimPerType, values)

@@ -12,7 +12,7 @@ import type { PgNames } from './pg-names.js';
 import { rowToChange, type ChangeRow } from './rows.js';
 import type { BatchChanges } from './sql/batch.js';
 import type { BuiltQuery } from './sql/lists.js';
-import { NOTIFY_SQL, Notifier } from './notifier.js';
+import { NOTIFY_SQL, Notifier, joinPayloads } from './notifier.js';
 import { buildStatements, type Statement, type Statements } from './statements.js';
 
 export interface PgContextOptions {
@@ -61,7 +61,7 @@ export class PgContext {
     this.notifier = new Notifier({
       origin: opts.names.origin,
       send: async (payloads) => {
-        await this.rows(notify, [opts.names.channel, payloads]);
+        await this.rows(notify, [opts.names.channel, joinPayloads(payloads)]);
       },
       onError: opts.onNotifyError,
     });

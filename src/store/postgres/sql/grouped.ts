@@ -12,7 +12,13 @@ import { changeColumns } from '../rows.js';
 import { ASYNC_COMMIT, NOW, appendCapped } from './fragments.js';
 import { CLEAR_LEASE, COMPLETED_PROGRESS_JSON, transitionSql } from './transitions.js';
 
-const FENCE = `j.job_id = v.job_id AND j.lease_token = v.token AND j.status = 'processing'`;
+/**
+ * The fence of a grouped write. `status` is compared with a subquery so that the planner cannot
+ * match the statement to the partial index on processing jobs: from stale statistics that index
+ * can look tiny, and a plan driven by it scans every processing job per group. The rows are
+ * always found by the unique `job_id` index instead.
+ */
+const FENCE = `j.job_id = v.job_id AND j.lease_token = v.token AND j.status = (SELECT 'processing'::text)`;
 
 /** The kinds of worker finish a `finishMany` row carries. */
 export type FinishKind = 'complete' | 'fail' | 'retry' | 'release';
