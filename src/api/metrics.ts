@@ -3,7 +3,7 @@
  * jobs by status and type and the queue depth read from `store.stats()` at scrape time; job
  * durations and claim latency fed by the worker's events (`workerEvents`).
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobStore } from '../store/job-store.js';
 import type { WorkerEvents } from '../worker/worker-manager.js';
 
@@ -54,6 +54,17 @@ export class ApiMetrics {
         this.duration.observe({ job_type: job.job_type, outcome }, ms / 1000);
       },
     };
+  }
+
+  private processMetrics = false;
+
+  /** Adds the Node.js process metrics (event-loop lag, heap, CPU, handles); once per process. */
+  enableProcessMetrics(): this {
+    if (!this.processMetrics) {
+      this.processMetrics = true;
+      collectDefaultMetrics({ register: this.registry });
+    }
+    return this;
   }
 
   /** Pass to `WorkerManager` (via `createRuntime({workerEvents})`). */

@@ -30,7 +30,7 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     ...(values['no-worker'] ? { generic_worker: { active: false } } : {}),
   });
   assertBindAllowed(config, config.server.host);
-  const metrics = new ApiMetrics();
+  const metrics = new ApiMetrics().enableProcessMetrics();
   const rt = await createRuntime({ config, withWorker: !values['no-worker'], workerEvents: metrics.workerEvents });
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
