@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, text: 'The key may not access this resource, or the path is outside the allowed roots.' },
   NOT_FOUND: { status: 404, text: 'No such job, batch, route or file.' },
   CONFLICT: { status: 409, text: 'The operation does not fit the current state (e.g. retrying a running job).' },
-  DUPLICATE_EXTERNAL_ID: { status: 409, text: 'A job with this `external_id` exists with different content.' },
+  DUPLICATE_EXTERNAL_ID: { status: 409, text: 'A batch or multi-job create names an `external_id` that exists already or repeats within the request; nothing was created (a single create returns the existing job instead).' },
   NOT_READY: { status: 202, text: 'The job is still running; the artifact is not ready yet.' },
   NO_ARTIFACT: { status: 400, text: 'The job finished without producing this artifact.' },
   RATE_LIMITED: { status: 429, text: 'Too many requests; retry later.' },
