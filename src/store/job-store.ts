@@ -228,7 +228,7 @@ export interface JobStore {
   extendLeases(owner: string, leases: Lease[], leaseMs: number): Promise<string[]>;
   updateProgress(lease: Lease, progress: JobProgress): Promise<boolean>;
   appendLog(lease: Lease, entry: LogEntry): Promise<boolean>;
-  /** Records LLM usage of the running attempt (merged into `llm_info`). */
+  /** Records LLM usage of the running attempt: replaces `llm_info` with the given aggregate. */
   setLlmInfo(lease: Lease, info: LlmInfo): Promise<boolean>;
   complete(lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): Promise<boolean>;
   fail(lease: Lease, error: JobError, opts?: FailOptions, logs?: LogEntry[]): Promise<boolean>;
