@@ -2,6 +2,7 @@
  * Messages between the PDF orchestrator (main thread) and the page tasks running on the CPU
  * pool (`src/worker/cpu-tasks.ts`). Plain data only: they cross a thread boundary.
  */
+import type { PdfMetadata } from './types.js';
 
 /** Render a page to fit a `maxSide` × `maxSide` box and encode it as JPEG. */
 export interface FitJpegSpec {
@@ -19,20 +20,11 @@ export interface PdfInspectTask {
   filePath: string;
 }
 
-export interface PdfDocumentInfo {
-  page_count: number;
-  title: string | null;
-  author: string | null;
-  subject: string | null;
-  keywords: string | null;
-  creator: string | null;
-  producer: string | null;
-  creation_date: string | null;
-  mod_date: string | null;
+/** What the inspect task reads: the public metadata, with the raw version string. */
+export type PdfDocumentInfo = Omit<PdfMetadata, 'format' | 'pdf_version'> & {
   /** e.g. `PDF 1.7`. */
   version: string | null;
-  encrypted: boolean;
-}
+};
 
 export type PdfInspectResult =
   | { status: 'ok'; info: PdfDocumentInfo }
