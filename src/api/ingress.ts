@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, SecretaryError, isErrorCode } from '../core/errors.js';
+import { SecretaryError, isErrorCode } from '../core/errors.js';
 import { isTerminal, type Job, type NewJob } from '../core/job.js';
 import { validateWebhookUrl } from '../net/url-guard.js';
 import { completedData } from '../webhooks/payloads.js';
@@ -131,4 +131,3 @@ export const resultEnvelope = (opts: RouteOptions, job: Job, processor: string) 
   };
 };
 
-export { ERROR_CODES };

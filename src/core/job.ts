@@ -172,6 +172,13 @@ export interface NewBatch {
   access_control?: AccessControl | null;
 }
 
+/** The progress a completed job reports (seed 000: `completed`, 100 %). */
+export const COMPLETED_PROGRESS: JobProgress = Object.freeze({
+  step: 'completed',
+  percent: 100,
+  message: 'Verarbeitung abgeschlossen',
+});
+
 export const defaultAccessControl = (userId: string | null | undefined): AccessControl =>
   userId
     ? { visibility: 'private', read_access: [userId], write_access: [userId], admin_access: [userId] }

@@ -11,5 +11,3 @@ export class JobAbort extends Error {
   }
 }
 
-export const abortKind = (signal: AbortSignal): AbortKind | null =>
-  signal.aborted && signal.reason instanceof JobAbort ? signal.reason.kind : null;

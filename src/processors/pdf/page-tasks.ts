@@ -215,22 +215,24 @@ const pgm = (r: Raster): Uint8Array => {
   return Buffer.concat([header, r.data]);
 };
 
+const emptyPageOutput = (page: number): PdfPageOutput => ({
+  page,
+  text: null,
+  main: null,
+  preview: null,
+  highRes: null,
+  embedded: [],
+  ocrImage: null,
+  visionImage: null,
+  error: null,
+});
+
 const processPage = async (
   doc: mupdf.Document,
   task: PdfPagesTask,
   pageNo: number,
 ): Promise<PdfPageOutput> => {
-  const out: PdfPageOutput = {
-    page: pageNo,
-    text: null,
-    main: null,
-    preview: null,
-    highRes: null,
-    embedded: [],
-    ocrImage: null,
-    visionImage: null,
-    error: null,
-  };
+  const out = emptyPageOutput(pageNo);
   const page = doc.loadPage(pageNo - 1);
   // Several renders of one page replay a display list instead of re-interpreting the content
   // stream each time; a single render (or text only) goes straight from the page.
@@ -311,17 +313,7 @@ export const processPdfPages = async (task: PdfPagesTask): Promise<PdfPageOutput
     try {
       results.push(await processPage(doc, task, pageNo));
     } catch (err) {
-      results.push({
-        page: pageNo,
-        text: null,
-        main: null,
-        preview: null,
-        highRes: null,
-        embedded: [],
-        ocrImage: null,
-        visionImage: null,
-        error: (err as Error).message || String(err),
-      });
+      results.push({ ...emptyPageOutput(pageNo), error: (err as Error).message || String(err) });
     }
   }
   return results;

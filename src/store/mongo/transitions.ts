@@ -6,7 +6,7 @@
  */
 import type { Filter, UpdateFilter } from 'mongodb';
 import { SecretaryError } from '../../core/errors.js';
-import type { JobError, JobProgress, JobStatus, LlmInfo, LogEntry } from '../../core/job.js';
+import { COMPLETED_PROGRESS, type JobError, type JobProgress, type JobStatus, type LlmInfo, type LogEntry } from '../../core/job.js';
 import type { CancelResult, DeleteResult, Lease, OutboxKind, RetryResult } from '../job-store.js';
 import { normaliseLog } from '../store-shared.js';
 import { docToJob, findDollarKey, logToDoc, type JobDoc, type OutboxIntent } from './documents.js';
@@ -14,7 +14,6 @@ import type { MongoContext, MongoUnit } from './context.js';
 import { releaseSlot } from './claim.js';
 import { CLEAR_LEASE, fence, pushCapped } from './queries.js';
 
-export const COMPLETED_PROGRESS: JobProgress = { step: 'completed', percent: 100, message: 'Verarbeitung abgeschlossen' };
 
 const AFTER = { returnDocument: 'after' } as const;
 

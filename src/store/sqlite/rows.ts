@@ -46,7 +46,6 @@ export const JOB_COLUMNS = [
 export const arrayToJobRow = (a: unknown[]): JobRow => {
   const r = {} as Record<string, unknown>;
   for (let i = 0; i < JOB_COLUMNS.length; i++) r[JOB_COLUMNS[i]!] = a[i];
-  r.deliveries = '[]';
   return r as unknown as JobRow;
 };
 

@@ -1,5 +1,5 @@
 /** Fenced worker writes and control transitions of the SQLite store (run inside a write tx). */
-import type { JobError, JobProgress, JobStatus, LlmInfo, LogEntry } from '../../core/job.js';
+import { COMPLETED_PROGRESS, type JobError, type JobProgress, type JobStatus, type LlmInfo, type LogEntry } from '../../core/job.js';
 import type { Lease, OutboxKind } from '../job-store.js';
 import { capLogs, jobChange, normaliseLog } from '../store-shared.js';
 import type { SqliteContext } from './sqlite-context.js';
@@ -24,11 +24,6 @@ interface ChangedRow {
 const FENCE = `job_id = @job_id AND lease_token = @token AND status = 'processing'`;
 const CLEAR_LEASE = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
 
-export const COMPLETED_PROGRESS: JobProgress = {
-  step: 'completed',
-  percent: 100,
-  message: 'Verarbeitung abgeschlossen',
-};
 const COMPLETED_PROGRESS_JSON = JSON.stringify(COMPLETED_PROGRESS);
 
 /** Publishes the change, moves the batch counter and writes the outbox record. */

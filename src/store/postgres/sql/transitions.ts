@@ -6,6 +6,7 @@
  * A fenced write matches `job_id`, `lease_token` AND `status = 'processing'`; when it matches
  * nothing, the statement changes nothing and returns no row.
  */
+import { COMPLETED_PROGRESS } from '../../../core/job.js';
 import type { PgNames } from '../pg-names.js';
 import { changeColumns, jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
@@ -56,11 +57,7 @@ ORDER BY u.job_id`;
 
 export const CLEAR_LEASE = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
 
-export const COMPLETED_PROGRESS_JSON = JSON.stringify({
-  step: 'completed',
-  percent: 100,
-  message: 'Verarbeitung abgeschlossen',
-});
+export const COMPLETED_PROGRESS_JSON = JSON.stringify(COMPLETED_PROGRESS);
 
 /** Locks the job (any status) so the transition knows the status it leaves. $1 job_id. */
 const PREV = (n: PgNames): string =>
