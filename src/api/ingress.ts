@@ -79,7 +79,7 @@ export interface IngressSpec {
   defaultWaitMs?: number;
 }
 
-/** Creates the job and answers (202, or the waited result). Removes the upload on failure. */
+/** Creates the job and answers (202, or the waited result). */
 export const submitIngressJob = async (
   opts: RouteOptions,
   req: FastifyRequest,
@@ -89,18 +89,13 @@ export const submitIngressJob = async (
   spec: IngressSpec,
 ): Promise<FastifyReply> => {
   const { store, config } = opts.deps;
-  let job: Job;
-  try {
-    const problems = opts.deps.registry.validate(input.job_type, input.parameters ?? {});
-    if (problems.length) throw new SecretaryError('INVALID_PARAMETERS', 'invalid parameters', { details: problems });
-    const userId = req.principal?.user_id ?? null;
-    const created = await store.createJob({ ...input, user_id: userId });
-    job = created.job;
-    if (!created.created && form.upload) await rm(form.upload.path, { force: true });
-  } catch (err) {
-    if (form.upload) await rm(form.upload.path, { force: true });
-    throw err;
-  }
+  // a failure here removes the upload in the route (`removeUploadOnError`)
+  const problems = opts.deps.registry.validate(input.job_type, input.parameters ?? {});
+  if (problems.length) throw new SecretaryError('INVALID_PARAMETERS', 'invalid parameters', { details: problems });
+  const created = await store.createJob({ ...input, user_id: req.principal?.user_id ?? null });
+  const job = created.job;
+  // the same external id again: the first job keeps its own upload, this one is not needed
+  if (!created.created && form.upload) await rm(form.upload.path, { force: true });
   const webhookUrl = input.webhook?.url ?? null;
   const requested = intField(form.fields, 'wait_ms') ?? (webhookUrl ? 0 : (spec.defaultWaitMs ?? 0));
   const waitMs = Math.min(requested, config.server.max_wait_ms);
