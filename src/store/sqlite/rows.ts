@@ -2,6 +2,20 @@
 import type { Batch, ClaimedJob, Job } from '../../core/job.js';
 import type { DeliveryAttempt, OutboxRecord } from '../job-store.js';
 
+/** ISO conversions are memoised: rows of one enqueue or claim share their timestamps. */
+const isoMemo = new Map<number, string>();
+export const iso = (ms: number): string => {
+  let v = isoMemo.get(ms);
+  if (v === undefined) {
+    v = new Date(ms).toISOString();
+    if (isoMemo.size >= 512) isoMemo.clear();
+    isoMemo.set(ms, v);
+  }
+  return v;
+};
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
 export interface JobRow {
   seq: number;
   job_id: string;
@@ -34,20 +48,47 @@ export interface JobRow {
   version: number;
 }
 
-/** Columns read for a job (all but the delivery log), in `arrayToJobRow` order. */
-export const JOB_COLUMNS = [
+/**
+ * Columns read for a claimed job (all but the delivery log), in `arrayToClaimedJob` order.
+ * Claims read rows in raw (array) mode and build the job in one step: the claim is the
+ * hottest read of the store, and wide rows as objects cost several times the update itself.
+ */
+export const CLAIM_COLUMNS = [
   'seq', 'job_id', 'job_type', 'status', 'parameters', 'webhook', 'progress', 'results', 'error', 'created_at',
-  'updated_at', 'processing_started_at', 'completed_at', 'batch_id', 'user_id', 'access_control', 'visibility', 'logs',
+  'updated_at', 'processing_started_at', 'completed_at', 'batch_id', 'user_id', 'access_control', 'logs',
   'external_id', 'priority', 'run_at', 'attempts', 'max_attempts', 'lease_owner', 'lease_token', 'lease_expires_at',
   'llm_info', 'version',
 ] as const;
 
-/** A raw (array) row of `JOB_COLUMNS` as a `JobRow`. */
-export const arrayToJobRow = (a: unknown[]): JobRow => {
-  const r = {} as Record<string, unknown>;
-  for (let i = 0; i < JOB_COLUMNS.length; i++) r[JOB_COLUMNS[i]!] = a[i];
-  return r as unknown as JobRow;
-};
+/** A raw row of `CLAIM_COLUMNS` as a claimed job; `seq` comes back beside it. */
+export const arrayToClaimedJob = (a: unknown[]): ClaimedJob => ({
+  job_id: a[1] as string,
+  job_type: a[2] as string,
+  status: a[3] as Job['status'],
+  parameters: JSON.parse(a[4] as string) as Job['parameters'],
+  webhook: json(a[5] as string | null),
+  progress: json(a[6] as string | null),
+  results: json(a[7] as string | null),
+  error: json(a[8] as string | null),
+  created_at: iso(a[9] as number),
+  updated_at: iso(a[10] as number),
+  processing_started_at: isoOrNull(a[11] as number | null),
+  completed_at: isoOrNull(a[12] as number | null),
+  batch_id: a[13] as string | null,
+  user_id: a[14] as string | null,
+  access_control: JSON.parse(a[15] as string) as Job['access_control'],
+  logs: a[16] === '[]' ? [] : (JSON.parse(a[16] as string) as Job['logs']),
+  external_id: a[17] as string | null,
+  priority: a[18] as number,
+  run_at: iso(a[19] as number),
+  attempts: a[20] as number,
+  max_attempts: a[21] as number,
+  lease_owner: a[22] as string | null,
+  lease_expires_at: isoOrNull(a[24] as number | null),
+  llm_info: json(a[25] as string | null),
+  version: a[26] as number,
+  lease_token: (a[23] as string | null) ?? '',
+});
 
 export interface BatchRow {
   seq: number;
@@ -86,19 +127,6 @@ export interface OutboxRow {
   superseded?: number;
 }
 
-/** ISO conversions are memoised: rows of one enqueue or claim share their timestamps. */
-const isoMemo = new Map<number, string>();
-const iso = (ms: number): string => {
-  let v = isoMemo.get(ms);
-  if (v === undefined) {
-    v = new Date(ms).toISOString();
-    if (isoMemo.size >= 512) isoMemo.clear();
-    isoMemo.set(ms, v);
-  }
-  return v;
-};
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
-const json = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
 export const ms = (isoText: string): number => {
   const v = Date.parse(isoText);
   if (Number.isNaN(v)) throw new RangeError(`not an ISO timestamp: ${isoText}`);
@@ -133,11 +161,6 @@ export const rowToJob = (r: JobRow): Job => ({
   lease_expires_at: isoOrNull(r.lease_expires_at),
   llm_info: json(r.llm_info),
   version: r.version,
-});
-
-export const rowToClaimedJob = (r: JobRow): ClaimedJob => ({
-  ...rowToJob(r),
-  lease_token: r.lease_token ?? '',
 });
 
 /** Named parameters for inserting a job built by `buildJob`. */

@@ -3,7 +3,7 @@ import type { ClaimedJob } from '../../core/job.js';
 import { newLeaseToken } from '../../core/ids.js';
 import type { ClaimRequest } from '../job-store.js';
 import { jobChange } from '../store-shared.js';
-import { arrayToJobRow, JOB_COLUMNS, rowToClaimedJob } from './rows.js';
+import { arrayToClaimedJob, CLAIM_COLUMNS } from './rows.js';
 import type { SqliteContext } from './sqlite-context.js';
 
 interface Candidate {
@@ -14,6 +14,8 @@ interface Candidate {
 
 /** `?, ?, ?` for an IN list (statements are cached per length; lists are at most a claim's limit). */
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+const CLAIM_SELECT = CLAIM_COLUMNS.join(', ');
 
 const byQueueOrder = (a: Candidate, b: Candidate): number =>
   b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq;
@@ -90,19 +92,19 @@ export const claimJobs = (ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] =
     )
     .run(req.owner, token, now + req.leaseMs, now, now, ...seqs);
   // A separate read in raw (array) mode: converting wide rows to objects (or RETURNING *) costs
-  // several times more than the update itself.
-  const rows = ctx
-    .rawStmt(`SELECT ${JOB_COLUMNS.join(', ')} FROM jobs WHERE seq IN (${inSeqs}) AND lease_token = ?`)
-    .all(...seqs, token)
-    .map((a) => arrayToJobRow(a as unknown[]));
-  rows.sort(byQueueOrder);
+  // several times more than the update itself. Rows come back in rowid order; the jobs are
+  // handed out in queue order (the candidates' order).
+  const rows = ctx.rawStmt(`SELECT ${CLAIM_SELECT} FROM jobs WHERE seq IN (${inSeqs}) AND lease_token = ?`).all(...seqs, token) as unknown[][];
+  const position = new Map<number, number>();
+  seqs.forEach((seq, i) => position.set(seq, i));
+  rows.sort((x, y) => position.get(x[0] as number)! - position.get(y[0] as number)!);
   const perBatch = new Map<string, number>();
-  const jobs = rows.map((r) => {
-    if (r.batch_id) perBatch.set(r.batch_id, (perBatch.get(r.batch_id) ?? 0) + 1);
-    const job = rowToClaimedJob(r);
+  const jobs = rows.map((a) => {
+    const job = arrayToClaimedJob(a);
+    if (job.batch_id) perBatch.set(job.batch_id, (perBatch.get(job.batch_id) ?? 0) + 1);
     ctx.held.set(job.job_id, {
       token,
-      seq: r.seq,
+      seq: a[0] as number,
       job_type: job.job_type,
       batch_id: job.batch_id,
       user_id: job.user_id,

@@ -1,9 +1,9 @@
 /** Fenced worker writes and control transitions of the SQLite store (run inside a write tx). */
 import { COMPLETED_PROGRESS, type JobError, type JobProgress, type JobStatus, type LlmInfo, type LogEntry } from '../../core/job.js';
 import type { Lease, OutboxKind } from '../job-store.js';
-import { capLogs, jobChange, normaliseLog } from '../store-shared.js';
+import { capLogs, normaliseLog } from '../store-shared.js';
 import type { SqliteContext } from './sqlite-context.js';
-import { rowToJob, type JobRow } from './rows.js';
+import { iso, rowToJob, type JobRow } from './rows.js';
 
 /** Columns returned by every transition, enough for events, batches and the outbox. */
 const RETURNING = `RETURNING job_id, job_type, batch_id, user_id, status, progress, version, updated_at,
@@ -33,11 +33,21 @@ const settle = (
   from: JobStatus,
   now: number,
   outbox: OutboxKind | null,
+  parsedProgress?: JobProgress | null,
 ): void => {
-  const progress = row.progress ? (JSON.parse(row.progress) as JobProgress) : null;
+  const progress = parsedProgress !== undefined ? parsedProgress : row.progress ? (JSON.parse(row.progress) as JobProgress) : null;
   ctx.emit({
     type: 'job',
-    change: jobChange({ ...row, progress, updated_at: new Date(row.updated_at).toISOString() }),
+    change: {
+      job_id: row.job_id,
+      job_type: row.job_type,
+      batch_id: row.batch_id,
+      user_id: row.user_id,
+      status: row.status,
+      progress,
+      version: row.version,
+      updated_at: iso(row.updated_at),
+    },
   });
   if (row.status === 'pending') ctx.emit({ type: 'enqueued', job_types: [row.job_type] });
   if (row.batch_id && from !== row.status) ctx.moveBatch(row.batch_id, from, row.status, now);
@@ -64,9 +74,10 @@ const terminalWrite = (
   if (!held || held.token !== lease.lease_token) {
     return (ctx.stmt(`UPDATE jobs SET ${set} WHERE ${FENCE} ${RETURNING}`).get(params) as ChangedRow | undefined) ?? null;
   }
+  params.seq = held.seq;
   const changed = ctx
     .stmt(`UPDATE jobs SET ${set} WHERE seq = @seq AND lease_token = @token AND status = 'processing'`)
-    .run({ ...params, seq: held.seq }).changes;
+    .run(params).changes;
   if (changed === 0) return null;
   return {
     job_id: lease.job_id,
@@ -165,7 +176,7 @@ export const complete = (ctx: SqliteContext, lease: Lease, results: Record<strin
   if (!row) return false;
   row.progress = COMPLETED_PROGRESS_JSON;
   appendLogs(ctx, lease.job_id, logs);
-  settle(ctx, row, 'processing', now, 'completed');
+  settle(ctx, row, 'processing', now, 'completed', COMPLETED_PROGRESS);
   return true;
 };
 
