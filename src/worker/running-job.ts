@@ -32,19 +32,16 @@ export class RunningJob {
   private logTimer: NodeJS.Timeout | null = null;
   private llmInfo: LlmInfo | null = null;
   readonly context: HandlerContext;
-  /** Rejects with the abort reason when the job is aborted (raced against the handler). */
-  readonly aborted: Promise<never>;
-  private rejectAborted: (reason: unknown) => void = () => {};
+  /** Set by `runHandler` while the handler runs: settles its result with the abort reason. */
+  onAbort: ((reason: JobAbort) => void) | null = null;
+  /** Store writes (progress, logs, llm_info) queued and not yet settled. */
+  private writesInFlight = 0;
 
   constructor(
     readonly job: ClaimedJob,
     private readonly opts: RunningJobOptions,
   ) {
     this.lease = { job_id: job.job_id, lease_token: job.lease_token };
-    this.aborted = new Promise<never>((_, reject) => {
-      this.rejectAborted = reject;
-    });
-    this.aborted.catch(() => undefined);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const usage: UsageRecorder = {
@@ -70,6 +67,11 @@ export class RunningJob {
     return this.controller.signal;
   }
 
+  /** The abort reason, or null while the job may still run. */
+  get abortedWith(): JobAbort | null {
+    return this.abortReason;
+  }
+
   /** Why the job was aborted, or null. */
   get abortKind(): AbortKind | null {
     return this.abortReason?.kind ?? null;
@@ -80,17 +82,20 @@ export class RunningJob {
     if (this.abortReason) return;
     this.abortReason = reason;
     this.controller?.abort(reason);
-    this.rejectAborted(reason);
+    this.onAbort?.(reason);
   }
 
   /** Queues a fenced write; a `false` answer means the lease is gone. */
   private write(what: string, fn: () => Promise<boolean>): Promise<unknown> {
+    this.writesInFlight++;
     this.chain = this.chain.then(async () => {
-      if (this.lost) return;
       try {
+        if (this.lost) return;
         if (!(await fn())) this.abort(new JobAbort('lease_lost', `lease lost (${what})`));
       } catch (err) {
         this.opts.onStoreError(err, what);
+      } finally {
+        this.writesInFlight--;
       }
     });
     return this.chain;
@@ -141,8 +146,12 @@ export class RunningJob {
     for (const e of entries) void this.write('log', () => this.opts.store.appendLog(this.lease, e));
   }
 
-  /** Stops timers and returns logs not yet written (they go with the terminal write). */
-  async settle(): Promise<{ logs: LogEntry[]; llmInfo: LlmInfo | null }> {
+  /**
+   * Stops timers and returns the logs not yet written (they go with the terminal write). When
+   * writes are still in flight the answer is a promise that waits for them; otherwise (the
+   * common case: a handler that wrote nothing, or whose writes are done) it is immediate.
+   */
+  settle(): LogEntry[] | Promise<LogEntry[]> {
     if (this.progressTimer) clearTimeout(this.progressTimer);
     if (this.logTimer) clearTimeout(this.logTimer);
     this.progressTimer = null;
@@ -154,7 +163,7 @@ export class RunningJob {
       const info = this.llmInfo;
       void this.write('llm_info', () => this.opts.store.setLlmInfo(this.lease, info));
     }
-    await this.chain;
-    return { logs, llmInfo: this.llmInfo };
+    if (this.writesInFlight === 0) return logs;
+    return this.chain.then(() => logs);
   }
 }

@@ -257,14 +257,15 @@ export class WorkerManager {
       }
       const timeoutMs = this.opts.timeoutMsPerType?.[job.job_type] ?? (def.timeoutSec ? def.timeoutSec * 1000 : this.opts.timeoutMs);
       const result = await runHandler(def.handler, job, r, timeoutMs);
-      const { logs } = await r.settle();
+      const pending = r.settle();
+      const logs = Array.isArray(pending) ? pending : await pending;
       if (r.lost) return;
       const completing = this.store.complete(r.lease, result ?? {}, logs);
       this.freeSlot(r);
       settled = await completing;
       outcome = settled ? 'completed' : 'lost';
     } catch (thrown) {
-      const { logs } = await r.settle();
+      const logs = await r.settle();
       const kind = r.abortKind;
       if (kind === 'cancelled' || kind === 'lease_lost' || r.lost) return;
       if (kind === 'shutdown') {
