@@ -54,10 +54,33 @@ export interface JobRow {
  * hottest read of the store, and wide rows as objects cost several times the update itself.
  */
 export const CLAIM_COLUMNS = [
-  'seq', 'job_id', 'job_type', 'status', 'parameters', 'webhook', 'progress', 'results', 'error', 'created_at',
-  'updated_at', 'processing_started_at', 'completed_at', 'batch_id', 'user_id', 'access_control', 'logs',
-  'external_id', 'priority', 'run_at', 'attempts', 'max_attempts', 'lease_owner', 'lease_token', 'lease_expires_at',
-  'llm_info', 'version',
+  'seq',
+  'job_id',
+  'job_type',
+  'status',
+  'parameters',
+  'webhook',
+  'progress',
+  'results',
+  'error',
+  'created_at',
+  'updated_at',
+  'processing_started_at',
+  'completed_at',
+  'batch_id',
+  'user_id',
+  'access_control',
+  'logs',
+  'external_id',
+  'priority',
+  'run_at',
+  'attempts',
+  'max_attempts',
+  'lease_owner',
+  'lease_token',
+  'lease_expires_at',
+  'llm_info',
+  'version',
 ] as const;
 
 /** A raw row of `CLAIM_COLUMNS` as a claimed job; `seq` comes back beside it. */

@@ -15,7 +15,34 @@ interface Candidate {
 /** `?, ?, ?` for an IN list (statements are cached per length; lists are at most a claim's limit). */
 const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/**
+ * SQL text per IN-list length, built once: statements are cached by their text, and text
+ * built on every claim costs a fresh concatenation and hash each time.
+ */
+const perLength = (build: (inList: string) => string): ((n: number) => string) => {
+  const built: string[] = [];
+  return (n) => (built[n] ??= build(placeholders(n)));
+};
+
 const CLAIM_SELECT = CLAIM_COLUMNS.join(', ');
+
+const candidatesSql = perLength(
+  (types) => `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
+   WHERE status = 'pending' AND run_at <= ? AND job_type IN (${types})
+   ORDER BY priority DESC, run_at, seq LIMIT ?`,
+);
+const CAPPED_CANDIDATES_SQL = `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
+   WHERE status = 'pending' AND job_type = ? AND run_at <= ?
+   ORDER BY priority DESC, run_at, seq LIMIT ?`;
+const leaseSql = perLength(
+  (seqs) => `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_token = ?,
+     lease_expires_at = ?, processing_started_at = ?, updated_at = ?,
+     attempts = attempts + 1, progress = NULL, version = version + 1
+   WHERE seq IN (${seqs}) AND status = 'pending'`,
+);
+const claimedSql = perLength(
+  (seqs) => `SELECT ${CLAIM_SELECT} FROM jobs WHERE seq IN (${seqs}) AND lease_token = ?`,
+);
 
 const byQueueOrder = (a: Candidate, b: Candidate): number =>
   b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq;
@@ -28,7 +55,11 @@ const roomPerType = (ctx: SqliteContext, req: ClaimRequest): Map<string, number>
     const cap = req.clusterLimits?.[type];
     if (cap !== undefined) {
       const running = (
-        ctx.stmt(`SELECT count(*) AS n FROM jobs INDEXED BY jobs_lease WHERE status = 'processing' AND job_type = ?`).get(type) as {
+        ctx
+          .stmt(
+            `SELECT count(*) AS n FROM jobs INDEXED BY jobs_lease WHERE status = 'processing' AND job_type = ?`,
+          )
+          .get(type) as {
           n: number;
         }
       ).n;
@@ -39,7 +70,12 @@ const roomPerType = (ctx: SqliteContext, req: ClaimRequest): Map<string, number>
   return room;
 };
 
-const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: number, now: number): Candidate[] => {
+const pickCandidates = (
+  ctx: SqliteContext,
+  room: Map<string, number>,
+  limit: number,
+  now: number,
+): Candidate[] => {
   const free: string[] = [];
   const capped: [string, number][] = [];
   for (const [type, r] of room) {
@@ -48,26 +84,10 @@ const pickCandidates = (ctx: SqliteContext, room: Map<string, number>, limit: nu
   }
   const rows: Candidate[] = [];
   if (free.length) {
-    rows.push(
-      ...(ctx
-        .stmt(
-          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
-           WHERE status = 'pending' AND run_at <= ? AND job_type IN (${placeholders(free.length)})
-           ORDER BY priority DESC, run_at, seq LIMIT ?`,
-        )
-        .all(now, ...free, limit) as Candidate[]),
-    );
+    rows.push(...(ctx.stmt(candidatesSql(free.length)).all(now, ...free, limit) as Candidate[]));
   }
   for (const [type, r] of capped) {
-    rows.push(
-      ...(ctx
-        .stmt(
-          `SELECT seq, priority, run_at FROM jobs INDEXED BY jobs_claim
-           WHERE status = 'pending' AND job_type = ? AND run_at <= ?
-           ORDER BY priority DESC, run_at, seq LIMIT ?`,
-        )
-        .all(type, now, r) as Candidate[]),
-    );
+    rows.push(...(ctx.stmt(CAPPED_CANDIDATES_SQL).all(type, now, r) as Candidate[]));
   }
   if (capped.length === 0 || (free.length === 0 && capped.length === 1)) return rows;
   return rows.sort(byQueueOrder).slice(0, limit);
@@ -81,20 +101,12 @@ export const claimJobs = (ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] =
   const candidates = pickCandidates(ctx, room, req.limit, now);
   if (candidates.length === 0) return [];
   const seqs = candidates.map((c) => c.seq);
-  const inSeqs = placeholders(seqs.length);
   const token = newLeaseToken();
-  ctx
-    .stmt(
-      `UPDATE jobs SET status = 'processing', lease_owner = ?, lease_token = ?,
-         lease_expires_at = ?, processing_started_at = ?, updated_at = ?,
-         attempts = attempts + 1, progress = NULL, version = version + 1
-       WHERE seq IN (${inSeqs}) AND status = 'pending'`,
-    )
-    .run(req.owner, token, now + req.leaseMs, now, now, ...seqs);
+  ctx.stmt(leaseSql(seqs.length)).run(req.owner, token, now + req.leaseMs, now, now, ...seqs);
   // A separate read in raw (array) mode: converting wide rows to objects (or RETURNING *) costs
   // several times more than the update itself. Rows come back in rowid order; the jobs are
   // handed out in queue order (the candidates' order).
-  const rows = ctx.rawStmt(`SELECT ${CLAIM_SELECT} FROM jobs WHERE seq IN (${inSeqs}) AND lease_token = ?`).all(...seqs, token) as unknown[][];
+  const rows = ctx.rawStmt(claimedSql(seqs.length)).all(...seqs, token) as unknown[][];
   const position = new Map<number, number>();
   seqs.forEach((seq, i) => position.set(seq, i));
   rows.sort((x, y) => position.get(x[0] as number)! - position.get(y[0] as number)!);

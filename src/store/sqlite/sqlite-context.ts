@@ -25,7 +25,11 @@ export interface HeldLease {
 export class SqliteContext {
   /** Leases claimed through this instance, by job id; dropped when the lease ends. */
   readonly held = new Map<string, HeldLease>();
-  private queue: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private queue: {
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
   private flushScheduled = false;
   private readonly cache = new Map<string, Database.Statement>();
   /** Events of the running transaction; published by `commit`. */
@@ -116,7 +120,11 @@ export class SqliteContext {
     ops.forEach((op, i) => op.resolve(values[i]));
   }
 
-  private runAlone(op: { fn: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }): void {
+  private runAlone(op: {
+    fn: () => unknown;
+    resolve: (v: unknown) => void;
+    reject: (e: unknown) => void;
+  }): void {
     let value: unknown;
     try {
       value = this.write(op.fn);
@@ -131,7 +139,12 @@ export class SqliteContext {
     this.pending.push(event);
   }
 
-  insertOutbox(kind: OutboxKind, target: { job_id?: string; batch_id?: string }, snapshot: unknown, now: number): string {
+  insertOutbox(
+    kind: OutboxKind,
+    target: { job_id?: string; batch_id?: string },
+    snapshot: unknown,
+    now: number,
+  ): string {
     const eventId = newEventId();
     this.stmt(
       `INSERT INTO outbox (event_id, target, job_id, batch_id, kind, snapshot, status, next_attempt_at, created_at)
@@ -155,7 +168,13 @@ export class SqliteContext {
    * a created or deleted job), re-derives the batch status, and writes the batch's outbox
    * record when it enters a terminal state.
    */
-  moveBatch(batchId: string, from: JobStatus | null, to: JobStatus | null, now: number, count = 1): void {
+  moveBatch(
+    batchId: string,
+    from: JobStatus | null,
+    to: JobStatus | null,
+    now: number,
+    count = 1,
+  ): void {
     const sets: string[] = [];
     if (from) sets.push(`${counterOf(from)} = ${counterOf(from)} - @n`);
     if (to) sets.push(`${counterOf(to)} = ${counterOf(to)} + @n`);
@@ -172,12 +191,9 @@ export class SqliteContext {
     const status = deriveBatchStatus(row);
     if (status === row.status) return;
     const terminal = isBatchTerminal(status);
-    this.stmt(`UPDATE batches SET status = ?, completed_at = ?, updated_at = ? WHERE batch_id = ?`).run(
-      status,
-      terminal ? now : null,
-      now,
-      row.batch_id,
-    );
+    this.stmt(
+      `UPDATE batches SET status = ?, completed_at = ?, updated_at = ? WHERE batch_id = ?`,
+    ).run(status, terminal ? now : null, now, row.batch_id);
     this.emit({ type: 'batch', batch_id: row.batch_id, status });
     if (terminal && !isBatchTerminal(row.status as JobStatus & typeof status) && row.webhook) {
       this.insertOutbox('batch', { batch_id: row.batch_id }, { status }, now);

@@ -1,5 +1,11 @@
 /** The webhook outbox of the SQLite store. */
-import type { DeliveryAttempt, OutboxClaimRequest, OutboxFinish, OutboxKind, OutboxRecord } from '../job-store.js';
+import type {
+  DeliveryAttempt,
+  OutboxClaimRequest,
+  OutboxFinish,
+  OutboxKind,
+  OutboxRecord,
+} from '../job-store.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { parseDeliveries, rowToOutbox, type OutboxRow } from './rows.js';
 
@@ -24,7 +30,8 @@ export const claimOutbox = (ctx: SqliteContext, req: OutboxClaimRequest): Outbox
   const now = Date.now();
   const limit = Math.max(1, req.limit);
   const rows = ctx.stmt(EXPIRED_SQL).all({ now, limit }) as OutboxRow[];
-  if (rows.length < limit) rows.push(...(ctx.stmt(DUE_SQL).all({ now, limit: limit - rows.length }) as OutboxRow[]));
+  if (rows.length < limit)
+    rows.push(...(ctx.stmt(DUE_SQL).all({ now, limit: limit - rows.length }) as OutboxRow[]));
   const mark = ctx.stmt(
     `UPDATE outbox SET status = 'sending', lease_owner = ?, lease_expires_at = ?, attempts = attempts + 1
      WHERE seq = ?`,
@@ -35,7 +42,12 @@ export const claimOutbox = (ctx: SqliteContext, req: OutboxClaimRequest): Outbox
   });
 };
 
-export const finishOutbox = (ctx: SqliteContext, eventId: string, owner: string, f: OutboxFinish): boolean => {
+export const finishOutbox = (
+  ctx: SqliteContext,
+  eventId: string,
+  owner: string,
+  f: OutboxFinish,
+): boolean => {
   const now = Date.now();
   const status = f.outcome === 'retry' ? 'pending' : f.outcome;
   const next = f.outcome === 'retry' ? Date.parse(f.next_attempt_at ?? '') || now : now;
@@ -55,10 +67,14 @@ export const finishOutbox = (ctx: SqliteContext, eventId: string, owner: string,
 };
 
 const appendDelivery = (ctx: SqliteContext, jobId: string, attempt: DeliveryAttempt): void => {
-  const row = ctx.stmt(`SELECT deliveries FROM jobs WHERE job_id = ?`).get(jobId) as { deliveries: string } | undefined;
+  const row = ctx.stmt(`SELECT deliveries FROM jobs WHERE job_id = ?`).get(jobId) as
+    { deliveries: string } | undefined;
   if (!row) return;
   const list = [...parseDeliveries(row.deliveries), attempt];
-  const capped = list.length > ctx.limits.maxDeliveries ? list.slice(list.length - ctx.limits.maxDeliveries) : list;
+  const capped =
+    list.length > ctx.limits.maxDeliveries
+      ? list.slice(list.length - ctx.limits.maxDeliveries)
+      : list;
   ctx.stmt(`UPDATE jobs SET deliveries = ? WHERE job_id = ?`).run(JSON.stringify(capped), jobId);
 };
 
@@ -70,19 +86,26 @@ const TERMINAL_KIND: Record<string, OutboxKind> = {
 
 export const redeliver = (ctx: SqliteContext, jobId: string): OutboxRecord | null => {
   const job = ctx.stmt(`SELECT status, webhook FROM jobs WHERE job_id = ?`).get(jobId) as
-    | { status: string; webhook: string | null }
-    | undefined;
+    { status: string; webhook: string | null } | undefined;
   const kind = job ? TERMINAL_KIND[job.status] : undefined;
   if (!job || !kind || !job.webhook) return null;
-  const eventId = ctx.insertOutbox(kind, { job_id: jobId }, { status: job.status, redelivery: true }, Date.now());
+  const eventId = ctx.insertOutbox(
+    kind,
+    { job_id: jobId },
+    { status: job.status, redelivery: true },
+    Date.now(),
+  );
   const row = ctx.stmt(`SELECT * FROM outbox WHERE event_id = ?`).get(eventId) as OutboxRow;
   return rowToOutbox(row);
 };
 
 export const listOutbox = (ctx: SqliteContext, jobId: string): OutboxRecord[] =>
-  (ctx.stmt(`SELECT * FROM outbox WHERE job_id = ? ORDER BY seq`).all(jobId) as OutboxRow[]).map(rowToOutbox);
+  (ctx.stmt(`SELECT * FROM outbox WHERE job_id = ? ORDER BY seq`).all(jobId) as OutboxRow[]).map(
+    rowToOutbox,
+  );
 
 export const getDeliveries = (ctx: SqliteContext, jobId: string): DeliveryAttempt[] => {
-  const row = ctx.stmt(`SELECT deliveries FROM jobs WHERE job_id = ?`).get(jobId) as { deliveries: string } | undefined;
+  const row = ctx.stmt(`SELECT deliveries FROM jobs WHERE job_id = ?`).get(jobId) as
+    { deliveries: string } | undefined;
   return parseDeliveries(row?.deliveries);
 };

@@ -10,7 +10,12 @@ const cursorSeq = (cursor: string | null | undefined): number | null => {
   if (!cursor) return null;
   const parts = decodeCursor(cursor);
   const seq = parts?.[0];
-  if (parts?.length !== 2 || parts[1] !== 's' || typeof seq !== 'number' || !Number.isInteger(seq)) {
+  if (
+    parts?.length !== 2 ||
+    parts[1] !== 's' ||
+    typeof seq !== 'number' ||
+    !Number.isInteger(seq)
+  ) {
     throw invalidCursor();
   }
   return seq;
@@ -60,18 +65,33 @@ const listPage = <R extends { seq: number }, T>(
 };
 
 export const listJobs = (ctx: SqliteContext, f: JobFilter, page?: PageRequest): Page<Job> =>
-  listPage<JobRow, Job>(ctx, 'jobs', { ...f }, ['job_type', 'batch_id', 'user_id', 'external_id'], page, rowToJob);
+  listPage<JobRow, Job>(
+    ctx,
+    'jobs',
+    { ...f },
+    ['job_type', 'batch_id', 'user_id', 'external_id'],
+    page,
+    rowToJob,
+  );
 
 export const listBatches = (ctx: SqliteContext, f: BatchFilter, page?: PageRequest): Page<Batch> =>
   listPage<BatchRow, Batch>(ctx, 'batches', { ...f }, ['user_id'], page, rowToBatch);
 
 export const stats = (ctx: SqliteContext): StoreStats => {
   const by = ctx
-    .stmt(`SELECT job_type, status, count(*) AS count FROM jobs GROUP BY job_type, status ORDER BY job_type, status`)
+    .stmt(
+      `SELECT job_type, status, count(*) AS count FROM jobs GROUP BY job_type, status ORDER BY job_type, status`,
+    )
     .all() as StoreStats['by_status'];
   const ready = (
-    ctx.stmt(`SELECT count(*) AS n FROM jobs WHERE status = 'pending' AND run_at <= ?`).get(Date.now()) as { n: number }
+    ctx
+      .stmt(`SELECT count(*) AS n FROM jobs WHERE status = 'pending' AND run_at <= ?`)
+      .get(Date.now()) as { n: number }
   ).n;
-  const outbox = (ctx.stmt(`SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')`).get() as { n: number }).n;
+  const outbox = (
+    ctx.stmt(`SELECT count(*) AS n FROM outbox WHERE status IN ('pending', 'sending')`).get() as {
+      n: number;
+    }
+  ).n;
   return { by_status: by, ready, outbox_pending: outbox };
 };

@@ -10,7 +10,17 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Batch, ClaimedJob, Job, JobError, JobProgress, LlmInfo, LogEntry, NewBatch, NewJob } from '../../core/job.js';
+import type {
+  Batch,
+  ClaimedJob,
+  Job,
+  JobError,
+  JobProgress,
+  LlmInfo,
+  LogEntry,
+  NewBatch,
+  NewJob,
+} from '../../core/job.js';
 import { SecretaryError } from '../../core/errors.js';
 import { EventHub } from '../event-hub.js';
 import {
@@ -39,7 +49,15 @@ import {
 } from '../job-store.js';
 import { buildBatch, buildJob, checkExternalId, jobChange } from '../store-shared.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { jobToParams, ms, jsonOrNull, rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
+import {
+  jobToParams,
+  ms,
+  jsonOrNull,
+  rowToBatch,
+  rowToJob,
+  type BatchRow,
+  type JobRow,
+} from './rows.js';
 import { SqliteContext } from './sqlite-context.js';
 import { claimJobs } from './sqlite-claim.js';
 import * as tx from './sqlite-transitions.js';
@@ -75,7 +93,9 @@ export class SqliteJobStore implements JobStore {
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     const db = new Database(opts.path, { timeout: 15_000 });
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : opts.synchronous === ('off' as string) ? 'OFF' : 'NORMAL'}`);
+    db.pragma(
+      `synchronous = ${opts.synchronous === 'full' ? 'FULL' : opts.synchronous === ('off' as string) ? 'OFF' : 'NORMAL'}`,
+    );
     db.pragma('busy_timeout = 15000');
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -32000');
@@ -128,7 +148,9 @@ export class SqliteJobStore implements JobStore {
     const job = buildJob(input, new Date().toISOString());
     return this.ctx.enqueue(() => {
       if (job.external_id !== null) {
-        const found = this.ctx.stmt(`SELECT * FROM jobs WHERE external_id = ?`).get(job.external_id) as JobRow | undefined;
+        const found = this.ctx
+          .stmt(`SELECT * FROM jobs WHERE external_id = ?`)
+          .get(job.external_id) as JobRow | undefined;
         if (found) return { job: rowToJob(found), created: false };
       }
       this.insertJob(job);
@@ -145,7 +167,8 @@ export class SqliteJobStore implements JobStore {
     if (jobs.length === 0) return [];
     return this.ctx.enqueue(() => {
       const dup = this.existingExternal(jobs.map((j) => j.external_id));
-      if (dup !== null) throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
+      if (dup !== null)
+        throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
       for (const j of jobs) {
         this.insertJob(j);
         if (j.batch_id) this.ctx.moveBatch(j.batch_id, null, 'pending', ms(now));
@@ -159,10 +182,13 @@ export class SqliteJobStore implements JobStore {
     input.jobs.forEach((i) => checkExternalId(i.external_id));
     const now = new Date().toISOString();
     const batch = buildBatch(input, now);
-    const jobs = input.jobs.map((i) => buildJob({ ...i, user_id: i.user_id ?? input.user_id ?? null }, now, batch.batch_id));
+    const jobs = input.jobs.map((i) =>
+      buildJob({ ...i, user_id: i.user_id ?? input.user_id ?? null }, now, batch.batch_id),
+    );
     return this.ctx.enqueue(() => {
       const dup = this.existingExternal(jobs.map((j) => j.external_id));
-      if (dup !== null) throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
+      if (dup !== null)
+        throw new SecretaryError('DUPLICATE_EXTERNAL_ID', `external_id already exists: ${dup}`);
       this.ctx
         .stmt(
           `INSERT INTO batches (batch_id, batch_name, status, total_jobs, pending_jobs, processing_jobs, completed_jobs,
@@ -180,24 +206,34 @@ export class SqliteJobStore implements JobStore {
         });
       for (const j of jobs) this.insertJob(j);
       this.ctx.emit({ type: 'batch', batch_id: batch.batch_id, status: batch.status });
-      if (jobs.length) this.ctx.emit({ type: 'enqueued', job_types: [...new Set(jobs.map((j) => j.job_type))] });
-      else if (batch.webhook) this.ctx.insertOutbox('batch', { batch_id: batch.batch_id }, { status: batch.status }, ms(now));
+      if (jobs.length)
+        this.ctx.emit({ type: 'enqueued', job_types: [...new Set(jobs.map((j) => j.job_type))] });
+      else if (batch.webhook)
+        this.ctx.insertOutbox(
+          'batch',
+          { batch_id: batch.batch_id },
+          { status: batch.status },
+          ms(now),
+        );
       return { batch, jobs };
     });
   }
 
   async getJob(jobId: string): Promise<Job | null> {
-    const row = this.ctx.stmt(`SELECT * FROM jobs WHERE job_id = ?`).get(jobId) as JobRow | undefined;
+    const row = this.ctx.stmt(`SELECT * FROM jobs WHERE job_id = ?`).get(jobId) as
+      JobRow | undefined;
     return row ? rowToJob(row) : null;
   }
 
   async getJobByExternalId(externalId: string): Promise<Job | null> {
-    const row = this.ctx.stmt(`SELECT * FROM jobs WHERE external_id = ?`).get(externalId) as JobRow | undefined;
+    const row = this.ctx.stmt(`SELECT * FROM jobs WHERE external_id = ?`).get(externalId) as
+      JobRow | undefined;
     return row ? rowToJob(row) : null;
   }
 
   async getJobVersion(jobId: string): Promise<number | null> {
-    const row = this.ctx.stmt(`SELECT version FROM jobs WHERE job_id = ?`).get(jobId) as { version: number } | undefined;
+    const row = this.ctx.stmt(`SELECT version FROM jobs WHERE job_id = ?`).get(jobId) as
+      { version: number } | undefined;
     return row ? row.version : null;
   }
 
@@ -206,7 +242,8 @@ export class SqliteJobStore implements JobStore {
   }
 
   async getBatch(batchId: string): Promise<Batch | null> {
-    const row = this.ctx.stmt(`SELECT * FROM batches WHERE batch_id = ?`).get(batchId) as BatchRow | undefined;
+    const row = this.ctx.stmt(`SELECT * FROM batches WHERE batch_id = ?`).get(batchId) as
+      BatchRow | undefined;
     return row ? rowToBatch(row) : null;
   }
 
@@ -237,11 +274,20 @@ export class SqliteJobStore implements JobStore {
     return this.ctx.enqueue(() => tx.setLlmInfo(this.ctx, lease, info));
   }
 
-  async complete(lease: Lease, results: Record<string, unknown>, logs?: LogEntry[]): Promise<boolean> {
+  async complete(
+    lease: Lease,
+    results: Record<string, unknown>,
+    logs?: LogEntry[],
+  ): Promise<boolean> {
     return this.ctx.enqueue(() => tx.complete(this.ctx, lease, results, logs));
   }
 
-  async fail(lease: Lease, error: JobError, opts?: FailOptions, logs?: LogEntry[]): Promise<boolean> {
+  async fail(
+    lease: Lease,
+    error: JobError,
+    opts?: FailOptions,
+    logs?: LogEntry[],
+  ): Promise<boolean> {
     return this.ctx.enqueue(() => tx.fail(this.ctx, lease, error, opts?.retryAt, logs));
   }
 
@@ -290,7 +336,9 @@ export class SqliteJobStore implements JobStore {
       const batchWhere = `status IN ('completed', 'failed', 'cancelled') AND completed_at < ?
            AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.batch_id = batches.batch_id)`;
       outboxCount += this.ctx
-        .stmt(`DELETE FROM outbox WHERE job_id IS NULL AND batch_id IN (SELECT batch_id FROM batches WHERE ${batchWhere})`)
+        .stmt(
+          `DELETE FROM outbox WHERE job_id IS NULL AND batch_id IN (SELECT batch_id FROM batches WHERE ${batchWhere})`,
+        )
         .run(cutoff).changes;
       const batches = this.ctx.stmt(`DELETE FROM batches WHERE ${batchWhere}`).run(cutoff).changes;
       return {
