@@ -94,6 +94,22 @@ CREATE INDEX outbox_due ON outbox (next_attempt_at, seq) WHERE status = 'pending
 CREATE INDEX outbox_job ON outbox (job_id, seq) WHERE job_id IS NOT NULL;
 `;
 
+/**
+ * Every index a transition touches costs at least one more page written to the WAL per commit.
+ * A job's life (claim, complete) moved it three times in `jobs_status_seq` (pending, processing
+ * and completed ranges) and once in `jobs_completed`: about half the pages of a commit. Lists by
+ * status now use the primary key (newest first: dense for completed, and pending/processing jobs
+ * are the newest) or small partial indexes for the rare statuses; the retention purge walks the
+ * primary key from the oldest job (see `purgeFinished`). Measured: ~10% more no-op drain.
+ */
+const leanStatusIndexes = `
+DROP INDEX jobs_status_seq;
+DROP INDEX jobs_completed;
+CREATE INDEX jobs_failed_seq ON jobs (seq) WHERE status = 'failed';
+CREATE INDEX jobs_cancelled_seq ON jobs (seq) WHERE status = 'cancelled';
+`;
+
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
   { id: 1, name: 'jobs, batches, outbox', sql: createJobs + createBatches + createOutbox },
+  { id: 2, name: 'lean status indexes', sql: leanStatusIndexes },
 ];

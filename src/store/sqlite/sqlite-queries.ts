@@ -1,5 +1,5 @@
 /** Reads of the SQLite store: lists with filters and cursors, stats. */
-import type { Batch, Job } from '../../core/job.js';
+import { JOB_STATUSES, type Batch, type Job } from '../../core/job.js';
 import type { BatchFilter, JobFilter, Page, PageRequest, StoreStats } from '../job-store.js';
 import { pageLimit } from '../job-store.js';
 import { asArray, decodeCursor, encodeCursor, invalidCursor } from '../store-shared.js';
@@ -37,7 +37,10 @@ const listPage = <R extends { seq: number }, T>(
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: limit + 1 };
   const statuses = asArray(f.status);
-  if (statuses?.length) {
+  if (statuses?.length === 1 && (JOB_STATUSES as readonly string[]).includes(statuses[0]!)) {
+    // a literal term, so the planner can use the partial index of that status
+    where.push(`status = '${statuses[0]}'`);
+  } else if (statuses?.length) {
     where.push(`status IN (SELECT value FROM json_each(@statuses))`);
     params.statuses = JSON.stringify(statuses);
   }
@@ -56,7 +59,11 @@ const listPage = <R extends { seq: number }, T>(
     where.push('seq < @after');
     params.after = after;
   }
-  const sql = `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
+  // processing jobs are few (bounded by the workers' concurrency) but can sit behind a long
+  // pending backlog in key order: read them through the lease index and sort
+  const from =
+    table === 'jobs' && where[0] === `status = 'processing'` ? `jobs INDEXED BY jobs_lease` : table;
+  const sql = `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
   const rows = ctx.stmt(sql).all(params) as R[];
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(map);
@@ -94,4 +101,44 @@ export const stats = (ctx: SqliteContext): StoreStats => {
     }
   ).n;
   return { by_status: by, ready, outbox_pending: outbox };
+};
+
+const PURGE_SCAN_SQL = `SELECT seq, status, created_at, completed_at FROM jobs WHERE seq > ? ORDER BY seq LIMIT 500`;
+const PURGE_CHUNK = 500;
+
+/**
+ * Up to `limit` terminal jobs finished before `cutoff`, oldest first, with what the caller needs
+ * to remove their files. No index on `completed_at` (it would cost a page per commit on every
+ * completion): the primary key is walked from the oldest job, and the walk stops at the first
+ * job created at or after the cutoff, since no later job can have finished before it. Only the
+ * old jobs that must stay (still open, or finished after the cutoff) are read again next time.
+ */
+export const purgeable = (
+  ctx: SqliteContext,
+  cutoff: number,
+  limit: number,
+): { job_id: string; parameters: string; results: string | null }[] => {
+  const scan = ctx.rawStmt(PURGE_SCAN_SQL);
+  const seqs: number[] = [];
+  let after = 0;
+  walk: while (seqs.length < limit) {
+    const chunk = scan.all(after) as [number, string, number, number | null][];
+    for (const [seq, status, createdAt, completedAt] of chunk) {
+      if (createdAt >= cutoff) break walk;
+      if (
+        completedAt !== null &&
+        completedAt < cutoff &&
+        (status === 'completed' || status === 'failed' || status === 'cancelled')
+      ) {
+        seqs.push(seq);
+        if (seqs.length === limit) break walk;
+      }
+    }
+    if (chunk.length < PURGE_CHUNK) break;
+    after = chunk[chunk.length - 1]![0];
+  }
+  const read = ctx.stmt(`SELECT job_id, parameters, results FROM jobs WHERE seq = ?`);
+  return seqs.map(
+    (seq) => read.get(seq) as { job_id: string; parameters: string; results: string | null },
+  );
 };

@@ -320,12 +320,7 @@ export class SqliteJobStore implements JobStore {
   async purgeFinished(olderThan: string, limit = 1000): Promise<PurgeResult> {
     const cutoff = ms(olderThan);
     return this.ctx.enqueue(() => {
-      const rows = this.ctx
-        .stmt(
-          `SELECT job_id, parameters, results FROM jobs INDEXED BY jobs_completed
-           WHERE completed_at < ? AND status IN ('completed', 'failed', 'cancelled') LIMIT ?`,
-        )
-        .all(cutoff, limit) as { job_id: string; parameters: string; results: string | null }[];
+      const rows = q.purgeable(this.ctx, cutoff, limit);
       const delOutbox = this.ctx.stmt(`DELETE FROM outbox WHERE job_id = ?`);
       const delJob = this.ctx.stmt(`DELETE FROM jobs WHERE job_id = ?`);
       let outboxCount = 0;

@@ -206,14 +206,12 @@ export const appendLog = (
   entry: LogEntry,
 ): boolean => {
   const e = normaliseLog(entry, ctx.limits);
-  const res = ctx
-    .stmt(lease ? APPEND_LOG_FENCED_SQL : APPEND_LOG_SQL)
-    .run({
-      cap: ctx.limits.maxLogEntries,
-      entry: JSON.stringify(e),
-      job_id: jobId,
-      ...(lease ? { token: lease.lease_token } : {}),
-    });
+  const res = ctx.stmt(lease ? APPEND_LOG_FENCED_SQL : APPEND_LOG_SQL).run({
+    cap: ctx.limits.maxLogEntries,
+    entry: JSON.stringify(e),
+    job_id: jobId,
+    ...(lease ? { token: lease.lease_token } : {}),
+  });
   return res.changes > 0;
 };
 
