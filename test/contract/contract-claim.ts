@@ -42,6 +42,8 @@ export const registerClaimTests = (h: ContractHarness): void => {
         version: 2,
       });
       expect(stored.lease_expires_at).toBe(c.lease_expires_at);
+      // the claimed job is the stored job, field for field (plus its lease token)
+      expect(c).toEqual({ ...stored, lease_token: c.lease_token });
       expect(
         await h.store.claim({ owner: 'w2', limit: 5, types: { a: 5 }, leaseMs: 30_000 }),
       ).toEqual([]);

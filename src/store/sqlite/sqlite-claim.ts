@@ -111,8 +111,14 @@ export const claimJobs = (ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] =
   seqs.forEach((seq, i) => position.set(seq, i));
   rows.sort((x, y) => position.get(x[0] as number)! - position.get(y[0] as number)!);
   const perBatch = new Map<string, number>();
+  const wrote = {
+    owner: req.owner,
+    token,
+    now: new Date(now).toISOString(),
+    leaseExpires: new Date(now + req.leaseMs).toISOString(),
+  };
   const jobs = rows.map((a) => {
-    const job = arrayToClaimedJob(a);
+    const job = arrayToClaimedJob(a, wrote);
     if (job.batch_id) perBatch.set(job.batch_id, (perBatch.get(job.batch_id) ?? 0) + 1);
     ctx.held.set(job.job_id, {
       token,
