@@ -126,12 +126,33 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 `;
 
+/**
+ * Every index on a column a transition changes is written on every claim and finish (the
+ * status change rules out HOT updates, so each update adds an entry to every index whose
+ * predicate holds). A job's life wrote 20 index entries; now 14:
+ * - `jobs_status_seq` (every transition) gives way to partial indexes on the rare statuses;
+ *   lists of pending and completed jobs walk the primary key newest first, processing jobs are
+ *   read through `jobs_lease` (few: bounded by the workers' concurrency);
+ * - `jobs_processing_type` was only for cluster-wide caps, which count through `jobs_lease`;
+ * - the `external_id` uniqueness only needs the rows that have one.
+ * Measured: no-op drain at concurrency 50, alternating runs, median +10%.
+ */
+const leanIndexes = `
+DROP INDEX jobs_status_seq;
+DROP INDEX jobs_processing_type;
+CREATE INDEX jobs_failed_seq ON jobs (seq) WHERE status = 'failed';
+CREATE INDEX jobs_cancelled_seq ON jobs (seq) WHERE status = 'cancelled';
+ALTER TABLE jobs DROP CONSTRAINT jobs_external_id_key;
+CREATE UNIQUE INDEX jobs_external_id_key ON jobs (external_id) WHERE external_id IS NOT NULL;
+`;
+
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     id: 1,
     name: 'jobs, batches, outbox',
     sql: createJobs + createBatches + createOutbox + createBatchStatus,
   },
+  { id: 2, name: 'lean indexes', sql: leanIndexes },
 ];
 
 /** Applies the missing migrations in one transaction; returns the ids applied now. */

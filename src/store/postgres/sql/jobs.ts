@@ -32,7 +32,7 @@ WITH ins AS (
     (e.v->>'priority')::int, COALESCE((e.v->>'run_at')::timestamptz, ${NOW}), (e.v->>'max_attempts')::int
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, i)
   ORDER BY e.i
-  ${opts.ifAbsent ? 'ON CONFLICT (external_id) DO NOTHING' : ''}
+  ${opts.ifAbsent ? 'ON CONFLICT (external_id) WHERE external_id IS NOT NULL DO NOTHING' : ''}
   RETURNING ${jobColumns()}
 )${
   opts.moveBatches

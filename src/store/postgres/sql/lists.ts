@@ -2,6 +2,7 @@
  * Job and batch lists: filters, newest first (`seq DESC`), keyset pagination on `seq`.
  * Cursors are `encodeCursor([seq, 's'])`; anything else is refused with INVALID_PARAMETERS.
  */
+import { JOB_STATUSES } from '../../../core/job.js';
 import type { BatchFilter, JobFilter } from '../../job-store.js';
 import { asArray, decodeCursor, invalidCursor } from '../../store-shared.js';
 import type { PgNames } from '../pg-names.js';
@@ -56,7 +57,12 @@ const visibleTo = (w: Where, user: string): void => {
 
 const statusIn = (w: Where, status: string | string[] | undefined): void => {
   const statuses = asArray(status);
-  if (statuses?.length) w.add(`status = ANY(${w.param(statuses)}::text[])`);
+  if (statuses?.length === 1 && (JOB_STATUSES as readonly string[]).includes(statuses[0]!)) {
+    // a literal, so the planner can use the partial index of that status
+    w.add(`status = '${statuses[0]}'`);
+  } else if (statuses?.length) {
+    w.add(`status = ANY(${w.param(statuses)}::text[])`);
+  }
 };
 
 const page = (w: Where, cursor: string | null | undefined, limit: number): string => {
