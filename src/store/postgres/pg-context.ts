@@ -13,6 +13,7 @@ import { rowToChange, type ChangeRow } from './rows.js';
 import type { BatchChanges } from './sql/batch.js';
 import type { BuiltQuery } from './sql/lists.js';
 import { NOTIFY_SQL, Notifier, joinPayloads } from './notifier.js';
+import { STORE_TYPES } from './pg-types.js';
 import { buildStatements, type Statement, type Statements } from './statements.js';
 
 export interface PgContextOptions {
@@ -49,6 +50,7 @@ export class PgContext {
       connectionString: opts.url,
       max: opts.poolSize,
       application_name: 'secretary',
+      types: STORE_TYPES,
       keepAlive: true,
       idleTimeoutMillis: 30_000,
       // Fail (STORE_ERROR) instead of hanging when the server is unreachable or the pool stays full.

@@ -30,11 +30,7 @@ const checkDuplicates = (jobs: Job[]): void => {
   }
 };
 
-const insertJobs = async (
-  ctx: PgContext,
-  jobs: Job[],
-  inputs: NewJob[],
-): Promise<Job[]> => {
+const insertJobs = async (ctx: PgContext, jobs: Job[], inputs: NewJob[]): Promise<Job[]> => {
   const rows = await ctx.rows<InsertedRow>(ctx.sql.insertJobs, [insertPayload(jobs, inputs)]);
   ctx.publishChanges(rows, rows[0]?.batch_changes);
   return rows.map(rowToJob);

@@ -1,5 +1,5 @@
 /**
- * Row ↔ model mapping of the PostgreSQL store. `pg` returns timestamptz as `Date`, jsonb as
+ * Row ↔ model mapping of the PostgreSQL store. `pg` returns timestamptz as ISO text (see pg-types.ts), jsonb as
  * parsed values and bigint (`seq`) as a string.
  */
 import type { Batch, ClaimedJob, Job, JobProgress, JobStatus } from '../../core/job.js';
@@ -55,22 +55,22 @@ export interface JobRow {
   progress: JobProgress | null;
   results: Record<string, unknown> | null;
   error: Job['error'];
-  created_at: Date;
-  updated_at: Date;
-  processing_started_at: Date | null;
-  completed_at: Date | null;
+  created_at: string;
+  updated_at: string;
+  processing_started_at: string | null;
+  completed_at: string | null;
   batch_id: string | null;
   user_id: string | null;
   access_control: Job['access_control'];
   logs: Job['logs'];
   external_id: string | null;
   priority: number;
-  run_at: Date;
+  run_at: string;
   attempts: number;
   max_attempts: number;
   lease_owner: string | null;
   lease_token: string | null;
-  lease_expires_at: Date | null;
+  lease_expires_at: string | null;
   llm_info: Job['llm_info'];
   version: number;
 }
@@ -83,7 +83,7 @@ export interface ChangeRow {
   status: JobStatus;
   progress: JobProgress | null;
   version: number;
-  updated_at: Date;
+  updated_at: string;
 }
 
 export interface BatchRow {
@@ -97,9 +97,9 @@ export interface BatchRow {
   completed_jobs: number;
   failed_jobs: number;
   cancelled_jobs: number;
-  created_at: Date;
-  updated_at: Date;
-  completed_at: Date | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
   user_id: string | null;
   access_control: Batch['access_control'];
   webhook: Batch['webhook'];
@@ -115,15 +115,12 @@ export interface OutboxRow {
   snapshot: OutboxRecord['snapshot'];
   status: OutboxRecord['status'];
   attempts: number;
-  next_attempt_at: Date;
-  created_at: Date;
+  next_attempt_at: string;
+  created_at: string;
   lease_owner: string | null;
-  lease_expires_at: Date | null;
+  lease_expires_at: string | null;
   superseded?: boolean;
 }
-
-const iso = (d: Date): string => d.toISOString();
-const isoOrNull = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 export const rowToJob = (r: JobRow): Job => ({
   job_id: r.job_id,
@@ -134,21 +131,21 @@ export const rowToJob = (r: JobRow): Job => ({
   progress: r.progress,
   results: r.results,
   error: r.error,
-  created_at: iso(r.created_at),
-  updated_at: iso(r.updated_at),
-  processing_started_at: isoOrNull(r.processing_started_at),
-  completed_at: isoOrNull(r.completed_at),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+  processing_started_at: r.processing_started_at,
+  completed_at: r.completed_at,
   batch_id: r.batch_id,
   user_id: r.user_id,
   access_control: r.access_control,
   logs: r.logs,
   external_id: r.external_id,
   priority: r.priority,
-  run_at: iso(r.run_at),
+  run_at: r.run_at,
   attempts: r.attempts,
   max_attempts: r.max_attempts,
   lease_owner: r.lease_owner,
-  lease_expires_at: isoOrNull(r.lease_expires_at),
+  lease_expires_at: r.lease_expires_at,
   llm_info: r.llm_info,
   version: r.version,
 });
@@ -166,7 +163,7 @@ export const rowToChange = (r: ChangeRow): JobChange => ({
   status: r.status,
   progress: r.progress,
   version: r.version,
-  updated_at: iso(r.updated_at),
+  updated_at: r.updated_at,
 });
 
 export const rowToBatch = (r: BatchRow): Batch => ({
@@ -179,9 +176,9 @@ export const rowToBatch = (r: BatchRow): Batch => ({
   completed_jobs: r.completed_jobs,
   failed_jobs: r.failed_jobs,
   cancelled_jobs: r.cancelled_jobs,
-  created_at: iso(r.created_at),
-  updated_at: iso(r.updated_at),
-  completed_at: isoOrNull(r.completed_at),
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+  completed_at: r.completed_at,
   user_id: r.user_id,
   access_control: r.access_control,
   webhook: r.webhook,
@@ -196,8 +193,8 @@ export const rowToOutbox = (r: OutboxRow): OutboxRecord => ({
   snapshot: r.snapshot,
   status: r.status,
   attempts: r.attempts,
-  next_attempt_at: iso(r.next_attempt_at),
-  created_at: iso(r.created_at),
+  next_attempt_at: r.next_attempt_at,
+  created_at: r.created_at,
   superseded: r.superseded === true,
 });
 
