@@ -13,7 +13,13 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ClaimedJob, JobError } from '../core/job.js';
-import { coerceError, RetryLaterError, SecretaryError, toJobError, UnrecoverableError } from '../core/errors.js';
+import {
+  coerceError,
+  RetryLaterError,
+  SecretaryError,
+  toJobError,
+  UnrecoverableError,
+} from '../core/errors.js';
 import type { JobStore, StoreEvent } from '../store/job-store.js';
 import { JobAbort } from './abort-reasons.js';
 import { backoffMs } from './backoff.js';
@@ -48,7 +54,11 @@ export interface WorkerOptions {
 
 export interface WorkerEvents {
   onJobStart?: (job: ClaimedJob) => void;
-  onJobEnd?: (job: ClaimedJob, outcome: 'completed' | 'failed' | 'retry' | 'released' | 'lost', ms: number) => void;
+  onJobEnd?: (
+    job: ClaimedJob,
+    outcome: 'completed' | 'failed' | 'retry' | 'released' | 'lost',
+    ms: number,
+  ) => void;
   onClaim?: (count: number, ms: number) => void;
 }
 
@@ -99,7 +109,14 @@ export class WorkerManager {
     every(this.opts.reaperIntervalMs, () => this.reap());
     this.track(this.reap());
     this.wake();
-    this.logger.info({ worker: this.workerId, types: this.registry.types(), max_concurrent: this.opts.maxConcurrent }, 'worker started');
+    this.logger.info(
+      {
+        worker: this.workerId,
+        types: this.registry.types(),
+        max_concurrent: this.opts.maxConcurrent,
+      },
+      'worker started',
+    );
   }
 
   /** Background work in flight (claim, heartbeat, reaper): awaited by `stop` so nothing
@@ -117,9 +134,13 @@ export class WorkerManager {
     this.stopping = true;
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) {
-      await Promise.race([Promise.allSettled([...this.tasks]), sleep(Math.min(100, deadline - Date.now()))]);
+      await Promise.race([
+        Promise.allSettled([...this.tasks]),
+        sleep(Math.min(100, deadline - Date.now())),
+      ]);
     }
-    for (const r of this.running.values()) r.abort(new JobAbort('shutdown', 'worker shutting down'));
+    for (const r of this.running.values())
+      r.abort(new JobAbort('shutdown', 'worker shutting down'));
     await Promise.allSettled([...this.tasks]);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -130,7 +151,8 @@ export class WorkerManager {
 
   private onStoreEvent(e: StoreEvent): void {
     if (e.type === 'enqueued') {
-      if (e.job_types.some((t) => this.registry.has(t)) || this.opts.failUnknownTypes !== false) this.wake();
+      if (e.job_types.some((t) => this.registry.has(t)) || this.opts.failUnknownTypes !== false)
+        this.wake();
     } else if (e.type === 'job' && e.change.status !== 'processing') {
       const r = this.running.get(e.change.job_id);
       if (r && e.change.status === 'cancelled') r.abort(new JobAbort('cancelled', 'job cancelled'));
@@ -158,7 +180,8 @@ export class WorkerManager {
     if (free <= 0) return types;
     for (const def of this.registry.definitions()) {
       const cap = this.opts.maxConcurrentPerType?.[def.type] ?? def.concurrency;
-      const room = cap === undefined ? free : Math.min(free, cap - (this.perType.get(def.type) ?? 0));
+      const room =
+        cap === undefined ? free : Math.min(free, cap - (this.perType.get(def.type) ?? 0));
       if (room > 0) types[def.type] = room;
     }
     return types;
@@ -188,7 +211,10 @@ export class WorkerManager {
       await this.sweepUnknownTypes();
     } catch (err) {
       this.claimBackoffUntil = Date.now() + 1000;
-      this.logger.error({ err: coerceError(err), worker: this.workerId }, 'claim failed; retrying in 1 s');
+      this.logger.error(
+        { err: coerceError(err), worker: this.workerId },
+        'claim failed; retrying in 1 s',
+      );
     } finally {
       this.claiming = false;
     }
@@ -201,7 +227,13 @@ export class WorkerManager {
     const free = this.opts.maxConcurrent - this.running.size;
     if (free <= 0) return;
     const { by_status } = await this.store.stats();
-    const unknown = [...new Set(by_status.filter((s) => s.status === 'pending' && !this.registry.has(s.job_type)).map((s) => s.job_type))];
+    const unknown = [
+      ...new Set(
+        by_status
+          .filter((s) => s.status === 'pending' && !this.registry.has(s.job_type))
+          .map((s) => s.job_type),
+      ),
+    ];
     if (unknown.length === 0) return;
     const jobs = await this.store.claim({
       owner: this.workerId,
@@ -218,7 +250,11 @@ export class WorkerManager {
       store: this.store,
       workerId: this.workerId,
       progressIntervalMs: this.opts.progressIntervalMs ?? 1000,
-      onStoreError: (err, what) => this.logger.warn({ err: coerceError(err), job_id: job.job_id }, `store write failed (${what})`),
+      onStoreError: (err, what) =>
+        this.logger.warn(
+          { err: coerceError(err), job_id: job.job_id },
+          `store write failed (${what})`,
+        ),
     });
     this.running.set(job.job_id, r);
     this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 0) + 1);
@@ -253,9 +289,14 @@ export class WorkerManager {
     try {
       const def = this.registry.get(job.job_type);
       if (!def) {
-        throw new UnrecoverableError(`no handler registered for job_type ${JSON.stringify(job.job_type)}`, 'UNKNOWN_JOB_TYPE');
+        throw new UnrecoverableError(
+          `no handler registered for job_type ${JSON.stringify(job.job_type)}`,
+          'UNKNOWN_JOB_TYPE',
+        );
       }
-      const timeoutMs = this.opts.timeoutMsPerType?.[job.job_type] ?? (def.timeoutSec ? def.timeoutSec * 1000 : this.opts.timeoutMs);
+      const timeoutMs =
+        this.opts.timeoutMsPerType?.[job.job_type] ??
+        (def.timeoutSec ? def.timeoutSec * 1000 : this.opts.timeoutMs);
       const result = await runHandler(def.handler, job, r, timeoutMs);
       const pending = r.settle();
       const logs = Array.isArray(pending) ? pending : await pending;
@@ -273,7 +314,11 @@ export class WorkerManager {
         outcome = 'released';
         return;
       }
-      const decision = this.decide(job, kind === 'timeout' ? null : coerceError(thrown), kind === 'timeout');
+      const decision = this.decide(
+        job,
+        kind === 'timeout' ? null : coerceError(thrown),
+        kind === 'timeout',
+      );
       const failing = this.store.fail(r.lease, decision.error, { retryAt: decision.retryAt }, logs);
       this.freeSlot(r);
       settled = await failing;
@@ -281,26 +326,49 @@ export class WorkerManager {
     } finally {
       if (!settled && !r.lost && outcome !== 'released') {
         // A store write failed above: hand the job back so it is not left holding a lease.
-        await this.store.release(r.lease, 'worker could not record the outcome').catch((err: unknown) => {
-          this.logger.error({ err: coerceError(err), job_id: job.job_id }, 'release failed; the reaper will recover the job');
-        });
+        await this.store
+          .release(r.lease, 'worker could not record the outcome')
+          .catch((err: unknown) => {
+            this.logger.error(
+              { err: coerceError(err), job_id: job.job_id },
+              'release failed; the reaper will recover the job',
+            );
+          });
       }
       this.events.onJobEnd?.(job, outcome, Date.now() - started);
     }
   }
 
-  private decide(job: ClaimedJob, err: Error | null, timedOut: boolean): { error: JobError; retryAt: string | null } {
+  private decide(
+    job: ClaimedJob,
+    err: Error | null,
+    timedOut: boolean,
+  ): { error: JobError; retryAt: string | null } {
     if (timedOut || !err) {
-      return { error: { code: 'PROCESSING_TIMEOUT', message: 'the handler exceeded its time limit and was aborted' }, retryAt: null };
+      return {
+        error: {
+          code: 'PROCESSING_TIMEOUT',
+          message: 'the handler exceeded its time limit and was aborted',
+        },
+        retryAt: null,
+      };
     }
     const error = toJobError(err);
     const attemptsLeft = job.attempts < job.max_attempts;
     if (err instanceof UnrecoverableError || !attemptsLeft) return { error, retryAt: null };
-    if (err instanceof SecretaryError && !(err instanceof RetryLaterError) && err.status < 500 && err.status !== 429) {
+    if (
+      err instanceof SecretaryError &&
+      !(err instanceof RetryLaterError) &&
+      err.status < 500 &&
+      err.status !== 429
+    ) {
       // Bad input (4xx-class codes) will fail the same way again.
       return { error, retryAt: null };
     }
-    const delay = err instanceof RetryLaterError ? err.delayMs : backoffMs(job.attempts, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
+    const delay =
+      err instanceof RetryLaterError
+        ? err.delayMs
+        : backoffMs(job.attempts, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
     return { error, retryAt: new Date(Date.now() + delay).toISOString() };
   }
 
@@ -309,7 +377,8 @@ export class WorkerManager {
     try {
       const leases = [...this.running.values()].filter((r) => !r.lost).map((r) => r.lease);
       const lost = await this.store.extendLeases(this.workerId, leases, this.opts.leaseMs);
-      for (const id of lost) this.running.get(id)?.abort(new JobAbort('lease_lost', 'lease lost (heartbeat)'));
+      for (const id of lost)
+        this.running.get(id)?.abort(new JobAbort('lease_lost', 'lease lost (heartbeat)'));
     } catch (err) {
       this.logger.error({ err: coerceError(err), worker: this.workerId }, 'heartbeat failed');
     }

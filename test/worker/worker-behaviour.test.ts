@@ -4,7 +4,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RetryLaterError, UnrecoverableError } from '../../src/core/errors.js';
 import type { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { WorkerManager } from '../../src/worker/worker-manager.js';
-import { makeWorker, openSqlite, tempDir, waitAllTerminal, waitForJob, waitForStatus } from '../helpers/worker-fixtures.js';
+import {
+  makeWorker,
+  openSqlite,
+  tempDir,
+  waitAllTerminal,
+  waitForJob,
+  waitForStatus,
+} from '../helpers/worker-fixtures.js';
 
 let store: SqliteJobStore;
 let cleanup: () => void;
@@ -52,11 +59,20 @@ describe('concurrency limits', () => {
       perType[t]!--;
       return {};
     };
-    await store.createJobs(Array.from({ length: 600 }, (_, i) => ({ job_type: i % 3 === 0 ? 'a' : 'b' })));
-    start(store, [{ type: 'a', handler: handler('a') }, { type: 'b', handler: handler('b') }], {
-      maxConcurrent: 8,
-      maxConcurrentPerType: { a: 2 },
-    });
+    await store.createJobs(
+      Array.from({ length: 600 }, (_, i) => ({ job_type: i % 3 === 0 ? 'a' : 'b' })),
+    );
+    start(
+      store,
+      [
+        { type: 'a', handler: handler('a') },
+        { type: 'b', handler: handler('b') },
+      ],
+      {
+        maxConcurrent: 8,
+        maxConcurrentPerType: { a: 2 },
+      },
+    );
     await waitAllTerminal(store);
     expect(peak).toBeLessThanOrEqual(8);
     expect(peak).toBeGreaterThan(2);
@@ -88,7 +104,19 @@ describe('concurrency limits', () => {
 describe('pickup', () => {
   it('is push-driven: a job starts at once although the poll interval is an hour', async () => {
     let started = 0;
-    start(store, [{ type: 'x', handler: async () => { started++; return {}; } }], { pollIntervalMs: 3_600_000 });
+    start(
+      store,
+      [
+        {
+          type: 'x',
+          handler: async () => {
+            started++;
+            return {};
+          },
+        },
+      ],
+      { pollIntervalMs: 3_600_000 },
+    );
     await sleep(50);
     const { job } = await store.createJob({ job_type: 'x' });
     const done = await waitForStatus(store, job.job_id, 'completed', 5000);
@@ -100,7 +128,19 @@ describe('pickup', () => {
     const order: number[] = [];
     await store.createJobs([1, 2, 3].map((n) => ({ job_type: 'o', parameters: { n } })));
     await store.createJob({ job_type: 'o', parameters: { n: 0 }, priority: 5 });
-    start(store, [{ type: 'o', handler: async (job) => { order.push(job.parameters.n as number); return {}; } }], { maxConcurrent: 1 });
+    start(
+      store,
+      [
+        {
+          type: 'o',
+          handler: async (job) => {
+            order.push(job.parameters.n as number);
+            return {};
+          },
+        },
+      ],
+      { maxConcurrent: 1 },
+    );
     await waitAllTerminal(store);
     expect(order).toEqual([0, 1, 2, 3]);
   });
@@ -110,7 +150,15 @@ describe('failures', () => {
   it('retries with backoff up to max_attempts, then fails with the last error', async () => {
     const seen: number[] = [];
     const { job } = await store.createJob({ job_type: 'flaky', max_attempts: 3 });
-    start(store, [{ type: 'flaky', handler: async (_j, ctx) => { seen.push(ctx.attempt); throw new Error(`boom ${ctx.attempt}`); } }]);
+    start(store, [
+      {
+        type: 'flaky',
+        handler: async (_j, ctx) => {
+          seen.push(ctx.attempt);
+          throw new Error(`boom ${ctx.attempt}`);
+        },
+      },
+    ]);
     const failed = await waitForStatus(store, job.job_id, 'failed');
     expect(seen).toEqual([1, 2, 3]);
     expect(failed.attempts).toBe(3);
@@ -119,7 +167,15 @@ describe('failures', () => {
 
   it('succeeds on a later attempt and clears the error', async () => {
     const { job } = await store.createJob({ job_type: 'once', max_attempts: 3 });
-    start(store, [{ type: 'once', handler: async (_j, ctx) => { if (ctx.attempt === 1) throw new RetryLaterError('later', 10); return { ok: ctx.attempt }; } }]);
+    start(store, [
+      {
+        type: 'once',
+        handler: async (_j, ctx) => {
+          if (ctx.attempt === 1) throw new RetryLaterError('later', 10);
+          return { ok: ctx.attempt };
+        },
+      },
+    ]);
     const done = await waitForStatus(store, job.job_id, 'completed');
     expect(done.results).toEqual({ ok: 2 });
     expect(done.error).toBeNull();
@@ -127,7 +183,14 @@ describe('failures', () => {
 
   it('UnrecoverableError fails at once', async () => {
     const { job } = await store.createJob({ job_type: 'u', max_attempts: 5 });
-    start(store, [{ type: 'u', handler: async () => { throw new UnrecoverableError('no way', 'UNSUPPORTED_FILE'); } }]);
+    start(store, [
+      {
+        type: 'u',
+        handler: async () => {
+          throw new UnrecoverableError('no way', 'UNSUPPORTED_FILE');
+        },
+      },
+    ]);
     const failed = await waitForStatus(store, job.job_id, 'failed');
     expect(failed.attempts).toBe(1);
     expect(failed.error?.code).toBe('UNSUPPORTED_FILE');
@@ -138,11 +201,24 @@ describe('failures', () => {
     const b = (await store.createJob({ job_type: 'nul', max_attempts: 1 })).job;
     const c = (await store.createJob({ job_type: 'hang', max_attempts: 1 })).job;
     start(store, [
-      { type: 'str', handler: async () => { throw 'a string'; } },
-      { type: 'nul', handler: async () => { throw null; } },
+      {
+        type: 'str',
+        handler: async () => {
+          throw 'a string';
+        },
+      },
+      {
+        type: 'nul',
+        handler: async () => {
+          throw null;
+        },
+      },
       { type: 'hang', handler: () => new Promise(() => {}), timeoutSec: 0.3 },
     ]);
-    expect((await waitForStatus(store, a.job_id, 'failed')).error).toMatchObject({ code: 'HANDLER_ERROR', message: 'a string' });
+    expect((await waitForStatus(store, a.job_id, 'failed')).error).toMatchObject({
+      code: 'HANDLER_ERROR',
+      message: 'a string',
+    });
     expect((await waitForStatus(store, b.job_id, 'failed')).error?.code).toBe('HANDLER_ERROR');
     expect((await waitForStatus(store, c.job_id, 'failed')).error?.code).toBe('PROCESSING_TIMEOUT');
   });
@@ -150,9 +226,26 @@ describe('failures', () => {
   it('a timeout aborts the handler signal and fails with PROCESSING_TIMEOUT', async () => {
     let aborted = false;
     const { job } = await store.createJob({ job_type: 'slow' });
-    start(store, [{ type: 'slow', handler: async (_j, ctx) => { try { await abortable(10_000, ctx.signal); } catch (e) { aborted = true; throw e; } return {}; } }], {
-      timeoutMsPerType: { slow: 200 },
-    });
+    start(
+      store,
+      [
+        {
+          type: 'slow',
+          handler: async (_j, ctx) => {
+            try {
+              await abortable(10_000, ctx.signal);
+            } catch (e) {
+              aborted = true;
+              throw e;
+            }
+            return {};
+          },
+        },
+      ],
+      {
+        timeoutMsPerType: { slow: 200 },
+      },
+    );
     const failed = await waitForStatus(store, job.job_id, 'failed');
     expect(failed.error?.code).toBe('PROCESSING_TIMEOUT');
     expect(failed.attempts).toBe(1);
@@ -171,7 +264,22 @@ describe('cancel and shutdown', () => {
   it('cancelling a running job aborts its handler and nothing is written after', async () => {
     let aborted = false;
     const { job } = await store.createJob({ job_type: 'c' });
-    start(store, [{ type: 'c', handler: async (_j, ctx) => { ctx.progress('working', 10); try { await abortable(10_000, ctx.signal); } catch (e) { aborted = true; ctx.progress('late', 90); throw e; } return {}; } }]);
+    start(store, [
+      {
+        type: 'c',
+        handler: async (_j, ctx) => {
+          ctx.progress('working', 10);
+          try {
+            await abortable(10_000, ctx.signal);
+          } catch (e) {
+            aborted = true;
+            ctx.progress('late', 90);
+            throw e;
+          }
+          return {};
+        },
+      },
+    ]);
     await waitForStatus(store, job.job_id, 'processing');
     await sleep(50);
     const res = await store.cancelJob(job.job_id, 'user asked');
@@ -188,8 +296,20 @@ describe('cancel and shutdown', () => {
     const short = (await store.createJob({ job_type: 's' })).job;
     const long = (await store.createJob({ job_type: 'l' })).job;
     const w = makeWorker(store, [
-      { type: 's', handler: async (_j, ctx) => { await abortable(100, ctx.signal); return { done: true }; } },
-      { type: 'l', handler: async (_j, ctx) => { await abortable(60_000, ctx.signal); return {}; } },
+      {
+        type: 's',
+        handler: async (_j, ctx) => {
+          await abortable(100, ctx.signal);
+          return { done: true };
+        },
+      },
+      {
+        type: 'l',
+        handler: async (_j, ctx) => {
+          await abortable(60_000, ctx.signal);
+          return {};
+        },
+      },
     ]);
     w.start();
     await waitForStatus(store, long.job_id, 'processing');
@@ -202,24 +322,35 @@ describe('cancel and shutdown', () => {
     expect(back.logs.some((l) => l.message.includes('released'))).toBe(true);
     // and a new worker finishes it
     start(store, [{ type: 'l', handler: async () => ({ second: true }) }]);
-    expect((await waitForStatus(store, long.job_id, 'completed')).results).toEqual({ second: true });
+    expect((await waitForStatus(store, long.job_id, 'completed')).results).toEqual({
+      second: true,
+    });
   });
 });
 
 describe('handler context', () => {
   it('progress is monotonic, logs and usage are stored, oversized logs are capped', async () => {
     const { job } = await store.createJob({ job_type: 'ctx' });
-    start(store, [{ type: 'ctx', handler: async (_j, ctx) => {
-      ctx.progress('a', 50, 'half');
-      ctx.progress('b', 20, 'lower');
-      ctx.log('info', 'x'.repeat(100_000));
-      ctx.log('bogus' as never, 'odd level');
-      ctx.usage.record({ model: 'm', purpose: 'test', tokens: 7, duration: 3, processor: 'p' });
-      await sleep(120);
-      return { ok: 1 };
-    } }]);
+    start(store, [
+      {
+        type: 'ctx',
+        handler: async (_j, ctx) => {
+          ctx.progress('a', 50, 'half');
+          ctx.progress('b', 20, 'lower');
+          ctx.log('info', 'x'.repeat(100_000));
+          ctx.log('bogus' as never, 'odd level');
+          ctx.usage.record({ model: 'm', purpose: 'test', tokens: 7, duration: 3, processor: 'p' });
+          await sleep(120);
+          return { ok: 1 };
+        },
+      },
+    ]);
     const done = await waitForStatus(store, job.job_id, 'completed');
-    expect(done.progress).toEqual({ step: 'completed', percent: 100, message: 'Verarbeitung abgeschlossen' });
+    expect(done.progress).toEqual({
+      step: 'completed',
+      percent: 100,
+      message: 'Verarbeitung abgeschlossen',
+    });
     expect(done.logs.length).toBe(2);
     expect(done.logs[0]!.message.length).toBeLessThan(5000);
     expect(done.logs[1]!.level).toBe('info');
