@@ -49,6 +49,12 @@ export interface WorkerOptions {
   progressIntervalMs?: number;
   /** Fail pending jobs of types this worker does not know with UNKNOWN_JOB_TYPE. Default true. */
   failUnknownTypes?: boolean;
+  /**
+   * Claims in flight at once. Default 2 on stores whose claims skip each other's rows
+   * (`capabilities.skipLocked`: PostgreSQL), else 1. With 2, each claim asks for at most half
+   * of `max_concurrent`, so jobs start while the next claim's round trip is under way.
+   */
+  claimsInFlight?: number;
   workerId?: string;
 }
 
@@ -69,7 +75,11 @@ export class WorkerManager {
   private readonly tasks = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
-  private claiming = false;
+  /** Claims under way, and the slots they may fill (overall and per type). */
+  private claiming = 0;
+  private reserved = 0;
+  private readonly reservedPerType = new Map<string, number>();
+  private readonly maxClaims: number;
   private again = false;
   private scheduled = false;
   private claimBackoffUntil = 0;
@@ -85,6 +95,10 @@ export class WorkerManager {
     private readonly events: WorkerEvents = {},
   ) {
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.maxClaims = Math.max(
+      1,
+      Math.floor(opts.claimsInFlight ?? (store.capabilities.skipLocked ? 2 : 1)),
+    );
   }
 
   get runningCount(): number {
@@ -162,7 +176,7 @@ export class WorkerManager {
   /** Schedules a claim round (coalesced: several wakeups in one tick make one claim). */
   wake(): void {
     if (!this.started || this.stopping) return;
-    if (this.claiming) {
+    if (this.claiming >= this.maxClaims) {
       this.again = true;
       return;
     }
@@ -174,39 +188,58 @@ export class WorkerManager {
     });
   }
 
-  private room(): Record<string, number> {
-    const free = this.opts.maxConcurrent - this.running.size;
+  /** Slots neither running nor promised to a claim under way. */
+  private free(): number {
+    return this.opts.maxConcurrent - this.running.size - this.reserved;
+  }
+
+  /** Room per type for a claim of at most `limit` jobs (running and reserved slots count). */
+  private room(limit: number): Record<string, number> {
     const types: Record<string, number> = {};
-    if (free <= 0) return types;
+    if (limit <= 0) return types;
     for (const def of this.registry.definitions()) {
       const cap = this.opts.maxConcurrentPerType?.[def.type] ?? def.concurrency;
-      const room =
-        cap === undefined ? free : Math.min(free, cap - (this.perType.get(def.type) ?? 0));
+      const used = (this.perType.get(def.type) ?? 0) + (this.reservedPerType.get(def.type) ?? 0);
+      const room = cap === undefined ? limit : Math.min(limit, cap - used);
       if (room > 0) types[def.type] = room;
     }
     return types;
   }
 
+  /**
+   * Claims into the free slots. Up to `maxClaims` of these run at once; each reserves the
+   * slots (overall and per type) it may fill until its answer is back, so together they never
+   * exceed `max_concurrent` or `max_concurrent_per_type`.
+   */
   private async fill(): Promise<void> {
-    if (this.claiming || this.stopping || Date.now() < this.claimBackoffUntil) return;
-    this.claiming = true;
+    if (this.claiming >= this.maxClaims || this.stopping || Date.now() < this.claimBackoffUntil)
+      return;
+    this.claiming++;
     try {
       do {
         this.again = false;
-        const free = this.opts.maxConcurrent - this.running.size;
-        const types = this.room();
-        if (free <= 0 || Object.keys(types).length === 0) break;
+        const limit = Math.min(this.free(), Math.ceil(this.opts.maxConcurrent / this.maxClaims));
+        const types = this.room(limit);
+        if (limit <= 0 || Object.keys(types).length === 0) break;
+        this.reserve(limit, types, 1);
+        // slots left over: the next claim can start while this one is under way
+        if (this.maxClaims > 1 && this.free() > 0) this.wake();
         const t0 = performance.now();
-        const jobs = await this.store.claim({
-          owner: this.workerId,
-          limit: free,
-          types,
-          clusterLimits: this.opts.clusterMaxConcurrentPerType,
-          leaseMs: this.opts.leaseMs,
-        });
+        let jobs: ClaimedJob[];
+        try {
+          jobs = await this.store.claim({
+            owner: this.workerId,
+            limit,
+            types,
+            clusterLimits: this.opts.clusterMaxConcurrentPerType,
+            leaseMs: this.opts.leaseMs,
+          });
+        } finally {
+          this.reserve(limit, types, -1);
+        }
         this.events.onClaim?.(jobs.length, performance.now() - t0);
         for (const job of jobs) this.launch(job);
-        if (jobs.length > 0 && jobs.length === free) this.again = true;
+        if (jobs.length > 0 && jobs.length === limit) this.again = true;
       } while (this.again && !this.stopping);
       await this.sweepUnknownTypes();
     } catch (err) {
@@ -216,7 +249,14 @@ export class WorkerManager {
         'claim failed; retrying in 1 s',
       );
     } finally {
-      this.claiming = false;
+      this.claiming--;
+    }
+  }
+
+  private reserve(limit: number, types: Record<string, number>, sign: 1 | -1): void {
+    this.reserved += sign * limit;
+    for (const [type, room] of Object.entries(types)) {
+      this.reservedPerType.set(type, (this.reservedPerType.get(type) ?? 0) + sign * room);
     }
   }
 
@@ -224,8 +264,7 @@ export class WorkerManager {
   private async sweepUnknownTypes(): Promise<void> {
     if (this.opts.failUnknownTypes === false || Date.now() < this.unknownSweepAt) return;
     this.unknownSweepAt = Date.now() + Math.max(this.opts.reaperIntervalMs * 6, 5_000);
-    const free = this.opts.maxConcurrent - this.running.size;
-    if (free <= 0) return;
+    if (this.free() <= 0) return;
     const { by_status } = await this.store.stats();
     const unknown = [
       ...new Set(
@@ -234,13 +273,21 @@ export class WorkerManager {
           .map((s) => s.job_type),
       ),
     ];
-    if (unknown.length === 0) return;
-    const jobs = await this.store.claim({
-      owner: this.workerId,
-      limit: free,
-      types: Object.fromEntries(unknown.map((t) => [t, free])),
-      leaseMs: this.opts.leaseMs,
-    });
+    const free = this.free();
+    if (unknown.length === 0 || free <= 0) return;
+    const types = Object.fromEntries(unknown.map((t) => [t, free]));
+    this.reserve(free, types, 1);
+    let jobs: ClaimedJob[];
+    try {
+      jobs = await this.store.claim({
+        owner: this.workerId,
+        limit: free,
+        types,
+        leaseMs: this.opts.leaseMs,
+      });
+    } finally {
+      this.reserve(free, types, -1);
+    }
     for (const job of jobs) this.launch(job);
     if (jobs.length) this.unknownSweepAt = 0;
   }

@@ -43,7 +43,8 @@ const start = (...args: Parameters<typeof makeWorker>) => {
   return w;
 };
 
-describe('concurrency limits', () => {
+// 1: one claim at a time (SQLite's default); 3: claims overlap, each reserving its slots.
+describe.each([1, 3])('concurrency limits with %i claim(s) in flight', (claimsInFlight) => {
   it('never exceeds max_concurrent or max_concurrent_per_type under load', async () => {
     let running = 0;
     let peak = 0;
@@ -71,6 +72,7 @@ describe('concurrency limits', () => {
       {
         maxConcurrent: 8,
         maxConcurrentPerType: { a: 2 },
+        claimsInFlight,
       },
     );
     await waitAllTerminal(store);
@@ -94,8 +96,16 @@ describe('concurrency limits', () => {
       },
     };
     await store.createJobs(Array.from({ length: 60 }, () => ({ job_type: 'capped' })));
-    start(store, [def], { maxConcurrent: 5, clusterMaxConcurrentPerType: { capped: 3 } });
-    start(store, [def], { maxConcurrent: 5, clusterMaxConcurrentPerType: { capped: 3 } });
+    start(store, [def], {
+      maxConcurrent: 5,
+      clusterMaxConcurrentPerType: { capped: 3 },
+      claimsInFlight,
+    });
+    start(store, [def], {
+      maxConcurrent: 5,
+      clusterMaxConcurrentPerType: { capped: 3 },
+      claimsInFlight,
+    });
     await waitAllTerminal(store);
     expect(peak).toBeLessThanOrEqual(3);
   });
