@@ -54,6 +54,39 @@ describe.skipIf(skip)(`PostgreSQL migrations${skip ? ` — skipped: ${skip}` : '
     expect(await applied(schema)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.id));
   });
 
+  it('upgrades a version-1 schema in place: jobs kept, external_id still unique, lists right', async () => {
+    const schema = freshSchema();
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(`SET search_path TO "${schema}"`);
+    await admin.query(POSTGRES_MIGRATIONS[0]!.sql);
+    await admin.query(
+      `CREATE TABLE schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+       INSERT INTO schema_migrations (id, name) VALUES (1, 'jobs, batches, outbox');
+       INSERT INTO jobs (job_id, job_type, status, created_at, updated_at, access_control, run_at, external_id)
+       VALUES ('old-1', 't', 'failed', now(), now(), '{}', now(), 'ext-1'),
+              ('old-2', 't', 'pending', now(), now(), '{}', now(), NULL)`,
+    );
+    await admin.query('SET search_path TO DEFAULT');
+    expect(await migratePostgres(url, schema)).toEqual(
+      POSTGRES_MIGRATIONS.slice(1).map((m) => m.id),
+    );
+    const store = new PostgresJobStore({ url, schema });
+    await store.init();
+    try {
+      expect((await store.listJobs({ status: 'failed' })).items.map((j) => j.job_id)).toEqual([
+        'old-1',
+      ]);
+      const again = await store.createJob({ job_type: 't', external_id: 'ext-1' });
+      expect(again.created).toBe(false);
+      expect(again.job.job_id).toBe('old-1');
+      // jobs without an external_id are not held to each other
+      await store.createJobs([{ job_type: 't' }, { job_type: 't' }]);
+      expect((await store.listJobs({ status: 'pending' })).items).toHaveLength(3);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('survives many stores (pools) initialising one fresh schema at the same time', async () => {
     const schema = freshSchema();
     const stores = Array.from(
