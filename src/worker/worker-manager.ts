@@ -81,6 +81,8 @@ export class WorkerManager {
   private readonly reservedPerType = new Map<string, number>();
   private readonly maxClaims: number;
   private again = false;
+  /** The last claim filled its limit: there is a backlog worth a second claim in flight. */
+  private backlog = false;
   private scheduled = false;
   private claimBackoffUntil = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -222,8 +224,9 @@ export class WorkerManager {
         const types = this.room(limit);
         if (limit <= 0 || Object.keys(types).length === 0) break;
         this.reserve(limit, types, 1);
-        // slots left over: the next claim can start while this one is under way
-        if (this.maxClaims > 1 && this.free() > 0) this.wake();
+        // a backlog and slots left over: the next claim can start while this one is under way
+        // (without a backlog a second claim would only find nothing, doubling idle polling)
+        if (this.maxClaims > 1 && this.backlog && this.free() > 0) this.wake();
         const t0 = performance.now();
         let jobs: ClaimedJob[];
         try {
@@ -239,7 +242,8 @@ export class WorkerManager {
         }
         this.events.onClaim?.(jobs.length, performance.now() - t0);
         for (const job of jobs) this.launch(job);
-        if (jobs.length > 0 && jobs.length === limit) this.again = true;
+        this.backlog = jobs.length > 0 && jobs.length === limit;
+        if (this.backlog) this.again = true;
       } while (this.again && !this.stopping);
       await this.sweepUnknownTypes();
     } catch (err) {
