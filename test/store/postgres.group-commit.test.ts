@@ -45,9 +45,12 @@ describe.skipIf(skip)(`PostgreSQL group commit${skip ? ` — skipped: ${skip}` :
         const lease = leaseOf(j);
         if (i % 5 === 0) return store.complete({ ...lease, lease_token: 'stale' }, {});
         if (i % 5 === 1) return store.fail(lease, { code: 'X', message: 'boom' });
-        if (i % 5 === 2) return store.fail(lease, { code: 'X', message: 'again' }, { retryAt: null });
+        if (i % 5 === 2)
+          return store.fail(lease, { code: 'X', message: 'again' }, { retryAt: null });
         if (i % 5 === 3) return store.release(lease, 'shutdown');
-        return store.complete(lease, { i }, [{ timestamp: new Date().toISOString(), level: 'info', message: `m${i}` }]);
+        return store.complete(lease, { i }, [
+          { timestamp: new Date().toISOString(), level: 'info', message: `m${i}` },
+        ]);
       }),
     );
     expect(results).toEqual(jobs.map((_, i) => i % 5 !== 0));
@@ -100,7 +103,54 @@ describe.skipIf(skip)(`PostgreSQL group commit${skip ? ` — skipped: ${skip}` :
     expect(ext1?.created).toBe(true);
     expect(ext2?.created).toBe(false);
     expect(ext2?.job.job_id).toBe(ext1?.job.job_id);
-    const r = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".jobs WHERE job_type = 'gc-create'`);
+    const r = await admin.query(
+      `SELECT count(*)::int AS n FROM "${schema}".jobs WHERE job_type = 'gc-create'`,
+    );
     expect(r.rows[0].n).toBe(2);
+  });
+
+  it('keeps the cached generic plan of the grouped writes instead of re-planning each one', async () => {
+    // One connection, so every execution below is counted in its pg_prepared_statements.
+    const one = new PostgresJobStore({ url, schema, poolSize: 1 });
+    await one.init();
+    try {
+      // Enough rows that a custom plan for a one-element unnest looks cheaper than the generic
+      // plan: PostgreSQL would then plan every execution anew (~0.6 ms each).
+      for (let i = 0; i < 4; i++) {
+        await one.createJobs(Array.from({ length: 1000 }, () => ({ job_type: 'gc-plan' })));
+      }
+      for (let i = 0; i < 30; i++) {
+        const [job] = await one.claim({
+          owner: 'w',
+          limit: 1,
+          types: { 'gc-plan': 1 },
+          leaseMs: 30_000,
+        });
+        const lease = leaseOf(job!);
+        expect(await one.extendLeases('w', [lease], 30_000)).toEqual([]);
+        expect(await one.updateProgress(lease, { step: 's', percent: 50, message: 'half' })).toBe(
+          true,
+        );
+        expect(await one.complete(lease, {})).toBe(true);
+      }
+      // The store's only pooled connection: its prepared statements and how they were planned.
+      const pool = (one as unknown as { ctx: { pool: pg.Pool } }).ctx.pool;
+      const { rows } = await pool.query<{ name: string; generic: string; custom: string }>(
+        `SELECT name, generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements
+         WHERE name IN ('secretary_finishMany', 'secretary_progressMany', 'secretary_extendMany',
+           'secretary_claimPerType')`,
+      );
+      expect(rows.map((r) => r.name).sort()).toEqual([
+        'secretary_claimPerType',
+        'secretary_extendMany',
+        'secretary_finishMany',
+        'secretary_progressMany',
+      ]);
+      // The first five executions are always custom plans; after that the generic one is reused.
+      for (const r of rows)
+        expect({ name: r.name, custom: Number(r.custom) }).toEqual({ name: r.name, custom: 5 });
+    } finally {
+      await one.close();
+    }
   });
 });

@@ -14,17 +14,9 @@ import type { PgNames } from '../pg-names.js';
 import { quoteLiteral } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 import { BATCH_CHANGES, batchMoveCtes } from './batch.js';
-import { ASYNC_COMMIT, NOW } from './fragments.js';
+import { ASYNC_COMMIT, NOW, opaque } from './fragments.js';
 
 const QUEUE_ORDER = 'priority DESC, run_at, seq';
-
-/**
- * A parameter the planner cannot look into, in a custom plan as in the generic one. Planning
- * this statement costs more than running it; with the request's values hidden, a custom plan
- * costs the same as the cached generic plan, so PostgreSQL keeps reusing the generic plan (which
- * is the right one for every request: an ordered scan of the claim index, stopped by the limit).
- */
-const opaque = (param: string): string => `(SELECT ${param})`;
 
 /**
  * Marks the `picked` rows as claimed; $owner, $leaseMs and $tokenBase are the statement's

@@ -8,6 +8,16 @@
  */
 export const NOW = `date_trunc('milliseconds', now())`;
 
+/**
+ * A parameter the planner cannot look into, in a custom plan as in the generic one. Planning
+ * the hot statements costs more than running them (claim ~1.7 ms, grouped finish ~0.6 ms, vs a
+ * fraction of that to execute). With the request's values hidden a custom plan costs the same as
+ * the cached generic plan, so PostgreSQL keeps reusing the generic plan. Without it, an
+ * `unnest($1)` of one element looks cheaper as a custom plan (1 row instead of the generic 10),
+ * and PostgreSQL re-plans the statement on every execution.
+ */
+export const opaque = (param: string): string => `(SELECT ${param})`;
+
 export const TERMINAL = `('completed', 'failed', 'cancelled')`;
 
 /** `col || entries`, keeping only the newest `cap` elements; `col` unchanged when nothing is added. */

@@ -9,7 +9,7 @@
  */
 import type { PgNames } from '../pg-names.js';
 import { changeColumns } from '../rows.js';
-import { ASYNC_COMMIT, NOW, appendCapped } from './fragments.js';
+import { ASYNC_COMMIT, NOW, appendCapped, opaque } from './fragments.js';
 import { CLEAR_LEASE, COMPLETED_PROGRESS_JSON, transitionSql } from './transitions.js';
 
 /**
@@ -18,6 +18,9 @@ import { CLEAR_LEASE, COMPLETED_PROGRESS_JSON, transitionSql } from './transitio
  * can look tiny, and a plan driven by it scans every processing job per group. The rows are
  * always found by the unique `job_id` index instead.
  */
+/** `unnest` of array parameters the planner cannot look into (see `opaque`): generic plans stay. */
+const unnestOpaque = (...params: string[]): string => `unnest(${params.map(opaque).join(', ')})`;
+
 const FENCE = `j.job_id = v.job_id AND j.lease_token = v.token AND j.status = (SELECT 'processing'::text)`;
 
 /** The kinds of worker finish a `finishMany` row carries. */
@@ -31,7 +34,7 @@ export type FinishKind = 'complete' | 'fail' | 'retry' | 'release';
 export const finishManySql = (n: PgNames): string =>
   transitionSql(n, {
     head: `v AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+      SELECT * FROM ${unnestOpaque('$1::text[]', '$2::text[]', '$3::text[]', '$4::text[]', '$5::text[]', '$6::text[]', '$7::timestamptz[]')}
         WITH ORDINALITY AS v(job_id, token, kind, results, error, logs, retry_at, i)
     ),`,
     update: `UPDATE ${n.jobs} j SET
@@ -53,7 +56,7 @@ export const finishManySql = (n: PgNames): string =>
 export const progressManySql = (n: PgNames): string =>
   transitionSql(n, {
     head: `v AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
+      SELECT * FROM ${unnestOpaque('$1::text[]', '$2::text[]', '$3::text[]', '$4::int[]', '$5::text[]')}
         WITH ORDINALITY AS v(job_id, token, step, percent, message, i)
     ),`,
     update: `UPDATE ${n.jobs} j SET
@@ -73,6 +76,6 @@ export const progressManySql = (n: PgNames): string =>
  */
 export const extendManySql = (n: PgNames): string => `
 UPDATE ${n.jobs} j SET lease_expires_at = ${NOW} + v.lease_ms * interval '1 millisecond'
-FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(job_id, token, owner, lease_ms)
+FROM ${unnestOpaque('$1::text[]', '$2::text[]', '$3::text[]', '$4::bigint[]')} AS v(job_id, token, owner, lease_ms)
 WHERE ${FENCE} AND j.lease_owner = v.owner
 RETURNING j.job_id, j.lease_token AS token, j.lease_owner AS owner, ${ASYNC_COMMIT}`;
