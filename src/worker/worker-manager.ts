@@ -4,28 +4,24 @@
  * - Pickup is push-driven: store `enqueued` events and freed slots wake the claim loop at
  *   once; `poll_interval_sec` is only the fallback (other processes on a store without
  *   cross-process events, scheduled `run_at`).
- * - `max_concurrent` and `max_concurrent_per_type` are never exceeded: one claim runs at a
- *   time and asks for at most the free room; cluster-wide caps are enforced by the store.
+ * - `max_concurrent` and `max_concurrent_per_type` are never exceeded: each claim asks for at
+ *   most the free room and reserves it until its answer is back (`slots.ts`); cluster-wide caps
+ *   are enforced by the store.
  * - Leases are renewed by a heartbeat; a lost lease, a cancel, a timeout or a shutdown aborts
  *   the handler through its `AbortSignal`.
  * - Background loops never throw: failures are logged and retried.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ClaimedJob, JobError } from '../core/job.js';
-import {
-  coerceError,
-  RetryLaterError,
-  SecretaryError,
-  toJobError,
-  UnrecoverableError,
-} from '../core/errors.js';
+import type { ClaimedJob } from '../core/job.js';
+import { coerceError, UnrecoverableError } from '../core/errors.js';
 import type { JobStore, StoreEvent } from '../store/job-store.js';
 import { JobAbort } from './abort-reasons.js';
-import { backoffMs } from './backoff.js';
 import type { HandlerRegistry } from './registry.js';
+import { decideFailure } from './retry-policy.js';
 import { RunningJob } from './running-job.js';
 import { runHandler } from './run-handler.js';
+import { Slots } from './slots.js';
 
 export interface WorkerLogger {
   info(obj: object, msg?: string): void;
@@ -71,14 +67,12 @@ export interface WorkerEvents {
 export class WorkerManager {
   readonly workerId: string;
   private readonly running = new Map<string, RunningJob>();
-  private readonly perType = new Map<string, number>();
+  private readonly slots: Slots;
   private readonly tasks = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
-  /** Claims under way, and the slots they may fill (overall and per type). */
+  /** Claims under way (each holds a reservation in `slots`). */
   private claiming = 0;
-  private reserved = 0;
-  private readonly reservedPerType = new Map<string, number>();
   private readonly maxClaims: number;
   private again = false;
   /** The last claim filled its limit: there is a backlog worth a second claim in flight. */
@@ -97,6 +91,7 @@ export class WorkerManager {
     private readonly events: WorkerEvents = {},
   ) {
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.slots = new Slots(opts.maxConcurrent);
     this.maxClaims = Math.max(
       1,
       Math.floor(opts.claimsInFlight ?? (store.capabilities.skipLocked ? 2 : 1)),
@@ -190,22 +185,14 @@ export class WorkerManager {
     });
   }
 
-  /** Slots neither running nor promised to a claim under way. */
-  private free(): number {
-    return this.opts.maxConcurrent - this.running.size - this.reserved;
-  }
-
-  /** Room per type for a claim of at most `limit` jobs (running and reserved slots count). */
+  /** Room per type for a claim of at most `limit` jobs, by this worker's per-type limits. */
   private room(limit: number): Record<string, number> {
-    const types: Record<string, number> = {};
-    if (limit <= 0) return types;
-    for (const def of this.registry.definitions()) {
-      const cap = this.opts.maxConcurrentPerType?.[def.type] ?? def.concurrency;
-      const used = (this.perType.get(def.type) ?? 0) + (this.reservedPerType.get(def.type) ?? 0);
-      const room = cap === undefined ? limit : Math.min(limit, cap - used);
-      if (room > 0) types[def.type] = room;
-    }
-    return types;
+    return this.slots.room(
+      limit,
+      this.registry
+        .definitions()
+        .map((d) => [d.type, this.opts.maxConcurrentPerType?.[d.type] ?? d.concurrency]),
+    );
   }
 
   /**
@@ -220,13 +207,16 @@ export class WorkerManager {
     try {
       do {
         this.again = false;
-        const limit = Math.min(this.free(), Math.ceil(this.opts.maxConcurrent / this.maxClaims));
+        const limit = Math.min(
+          this.slots.free(),
+          Math.ceil(this.opts.maxConcurrent / this.maxClaims),
+        );
         const types = this.room(limit);
         if (limit <= 0 || Object.keys(types).length === 0) break;
-        this.reserve(limit, types, 1);
+        const unreserve = this.slots.reserve(limit, types);
         // a backlog and slots left over: the next claim can start while this one is under way
         // (without a backlog a second claim would only find nothing, doubling idle polling)
-        if (this.maxClaims > 1 && this.backlog && this.free() > 0) this.wake();
+        if (this.maxClaims > 1 && this.backlog && this.slots.free() > 0) this.wake();
         const t0 = performance.now();
         let jobs: ClaimedJob[];
         try {
@@ -238,7 +228,7 @@ export class WorkerManager {
             leaseMs: this.opts.leaseMs,
           });
         } finally {
-          this.reserve(limit, types, -1);
+          unreserve();
         }
         this.events.onClaim?.(jobs.length, performance.now() - t0);
         for (const job of jobs) this.launch(job);
@@ -257,18 +247,11 @@ export class WorkerManager {
     }
   }
 
-  private reserve(limit: number, types: Record<string, number>, sign: 1 | -1): void {
-    this.reserved += sign * limit;
-    for (const [type, room] of Object.entries(types)) {
-      this.reservedPerType.set(type, (this.reservedPerType.get(type) ?? 0) + sign * room);
-    }
-  }
-
   /** Jobs of a type nobody registered would wait forever; fail them with UNKNOWN_JOB_TYPE. */
   private async sweepUnknownTypes(): Promise<void> {
     if (this.opts.failUnknownTypes === false || Date.now() < this.unknownSweepAt) return;
     this.unknownSweepAt = Date.now() + Math.max(this.opts.reaperIntervalMs * 6, 5_000);
-    if (this.free() <= 0) return;
+    if (this.slots.free() <= 0) return;
     const { by_status } = await this.store.stats();
     const unknown = [
       ...new Set(
@@ -277,10 +260,10 @@ export class WorkerManager {
           .map((s) => s.job_type),
       ),
     ];
-    const free = this.free();
+    const free = this.slots.free();
     if (unknown.length === 0 || free <= 0) return;
     const types = Object.fromEntries(unknown.map((t) => [t, free]));
-    this.reserve(free, types, 1);
+    const unreserve = this.slots.reserve(free, types);
     let jobs: ClaimedJob[];
     try {
       jobs = await this.store.claim({
@@ -290,7 +273,7 @@ export class WorkerManager {
         leaseMs: this.opts.leaseMs,
       });
     } finally {
-      this.reserve(free, types, -1);
+      unreserve();
     }
     for (const job of jobs) this.launch(job);
     if (jobs.length) this.unknownSweepAt = 0;
@@ -308,7 +291,7 @@ export class WorkerManager {
         ),
     });
     this.running.set(job.job_id, r);
-    this.perType.set(job.job_type, (this.perType.get(job.job_type) ?? 0) + 1);
+    this.slots.take(job.job_type);
     this.events.onJobStart?.(job);
     const task = this.execute(r).finally(() => {
       this.freeSlot(r);
@@ -324,7 +307,7 @@ export class WorkerManager {
   private freeSlot(r: RunningJob): void {
     if (this.running.get(r.job.job_id) !== r) return;
     this.running.delete(r.job.job_id);
-    this.perType.set(r.job.job_type, (this.perType.get(r.job.job_type) ?? 1) - 1);
+    this.slots.give(r.job.job_type);
     this.wake();
   }
 
@@ -365,11 +348,10 @@ export class WorkerManager {
         outcome = 'released';
         return;
       }
-      const decision = this.decide(
-        job,
-        kind === 'timeout' ? null : coerceError(thrown),
-        kind === 'timeout',
-      );
+      const decision = decideFailure(job, kind === 'timeout' ? null : coerceError(thrown), {
+        baseMs: this.opts.backoffBaseMs,
+        maxMs: this.opts.backoffMaxMs,
+      });
       const failing = this.store.fail(r.lease, decision.error, { retryAt: decision.retryAt }, logs);
       this.freeSlot(r);
       settled = await failing;
@@ -388,39 +370,6 @@ export class WorkerManager {
       }
       this.events.onJobEnd?.(job, outcome, Date.now() - started);
     }
-  }
-
-  private decide(
-    job: ClaimedJob,
-    err: Error | null,
-    timedOut: boolean,
-  ): { error: JobError; retryAt: string | null } {
-    if (timedOut || !err) {
-      return {
-        error: {
-          code: 'PROCESSING_TIMEOUT',
-          message: 'the handler exceeded its time limit and was aborted',
-        },
-        retryAt: null,
-      };
-    }
-    const error = toJobError(err);
-    const attemptsLeft = job.attempts < job.max_attempts;
-    if (err instanceof UnrecoverableError || !attemptsLeft) return { error, retryAt: null };
-    if (
-      err instanceof SecretaryError &&
-      !(err instanceof RetryLaterError) &&
-      err.status < 500 &&
-      err.status !== 429
-    ) {
-      // Bad input (4xx-class codes) will fail the same way again.
-      return { error, retryAt: null };
-    }
-    const delay =
-      err instanceof RetryLaterError
-        ? err.delayMs
-        : backoffMs(job.attempts, this.opts.backoffBaseMs, this.opts.backoffMaxMs);
-    return { error, retryAt: new Date(Date.now() + delay).toISOString() };
   }
 
   private async heartbeat(): Promise<void> {
