@@ -4,9 +4,11 @@
 import {
   defaultAccessControl,
   deriveBatchStatus,
+  JOB_STATUSES,
   type Batch,
   type BatchStatus,
   type Job,
+  type JobProgress,
   type JobStatus,
   type LogEntry,
   type NewBatch,
@@ -88,6 +90,19 @@ export const counterOf = (s: JobStatus): 'pending_jobs' | 'processing_jobs' | 'c
 
 export const isBatchTerminal = (s: BatchStatus): boolean =>
   s === 'completed' || s === 'failed' || s === 'cancelled';
+
+/**
+ * The one status of a status filter, when it is exactly one known status: lists write it as a
+ * literal, so the planner can use that status's partial index.
+ */
+export const singleStatus = (statuses: string[] | undefined): JobStatus | undefined =>
+  statuses?.length === 1 && (JOB_STATUSES as readonly string[]).includes(statuses[0]!)
+    ? (statuses[0] as JobStatus)
+    : undefined;
+
+/** A progress percent as stored: a whole number in 0..100 (0 when not a finite number). */
+export const progressPercent = (p: JobProgress): number =>
+  Math.max(0, Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)));
 
 /** Truncates a log message and normalises its level. */
 export const normaliseLog = (entry: LogEntry, limits: StoreLimits): LogEntry => ({

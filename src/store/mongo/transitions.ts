@@ -8,7 +8,7 @@ import type { Filter, UpdateFilter } from 'mongodb';
 import { SecretaryError } from '../../core/errors.js';
 import { COMPLETED_PROGRESS, type JobError, type JobProgress, type JobStatus, type LlmInfo, type LogEntry } from '../../core/job.js';
 import type { CancelResult, DeleteResult, Lease, OutboxKind, RetryResult } from '../job-store.js';
-import { normaliseLog } from '../store-shared.js';
+import { normaliseLog, progressPercent } from '../store-shared.js';
 import { docToJob, findDollarKey, logToDoc, type JobDoc, type OutboxIntent } from './documents.js';
 import type { MongoContext, MongoUnit } from './context.js';
 import { releaseSlot } from './claim.js';
@@ -77,7 +77,7 @@ export const extendLeases = async (ctx: MongoContext, owner: string, leases: { j
 /** Percent clamped to 0..100 and never below the stored percent of this attempt (one atomic pipeline update). */
 export const updateProgress = async (ctx: MongoContext, lease: Lease, p: JobProgress): Promise<boolean> => {
   const now = new Date();
-  const percent = Math.max(0, Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)));
+  const percent = progressPercent(p);
   // Pipeline update: strings go through $literal so a value like "$x" is never read as a field path.
   const pipeline = [
     {

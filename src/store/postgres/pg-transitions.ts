@@ -5,7 +5,7 @@
  */
 import type { JobError, JobProgress, JobStatus, LlmInfo, LogEntry } from '../../core/job.js';
 import type { CancelResult, DeleteResult, Lease, ReapResult, RetryResult } from '../job-store.js';
-import { capLogs, normaliseLog } from '../store-shared.js';
+import { capLogs, normaliseLog, progressPercent } from '../store-shared.js';
 import type { ChangedRow, PgContext } from './pg-context.js';
 import type { GroupedWrites } from './pg-grouped-writes.js';
 import { rowToJob, type JobRow } from './rows.js';
@@ -47,10 +47,7 @@ export const updateProgress = (
   lease: Lease,
   p: JobProgress,
 ): Promise<boolean> => {
-  const percent = Math.max(
-    0,
-    Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)),
-  );
+  const percent = progressPercent(p);
   return groups.progress.push<boolean>({
     lease,
     step: String(p.step ?? ''),

@@ -1,6 +1,6 @@
 /**
- * Row ↔ model mapping of the PostgreSQL store. `pg` returns timestamptz as ISO text (see pg-types.ts), jsonb as
- * parsed values and bigint (`seq`) as a string.
+ * Row ↔ model mapping of the PostgreSQL store. `pg` returns timestamptz as ISO text (see
+ * pg-types.ts), jsonb as parsed values and bigint (`seq`) as a string.
  */
 import type { Batch, ClaimedJob, Job, JobProgress, JobStatus } from '../../core/job.js';
 import type { JobChange, OutboxRecord } from '../job-store.js';

@@ -1,8 +1,14 @@
 /** Reads of the SQLite store: lists with filters and cursors, stats. */
-import { JOB_STATUSES, type Batch, type Job } from '../../core/job.js';
+import { isTerminal, type Batch, type Job, type JobStatus } from '../../core/job.js';
 import type { BatchFilter, JobFilter, Page, PageRequest, StoreStats } from '../job-store.js';
 import { pageLimit } from '../job-store.js';
-import { asArray, decodeCursor, encodeCursor, invalidCursor } from '../store-shared.js';
+import {
+  asArray,
+  decodeCursor,
+  encodeCursor,
+  invalidCursor,
+  singleStatus,
+} from '../store-shared.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { rowToBatch, rowToJob, type BatchRow, type JobRow } from './rows.js';
 
@@ -37,9 +43,9 @@ const listPage = <R extends { seq: number }, T>(
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: limit + 1 };
   const statuses = asArray(f.status);
-  if (statuses?.length === 1 && (JOB_STATUSES as readonly string[]).includes(statuses[0]!)) {
-    // a literal term, so the planner can use the partial index of that status
-    where.push(`status = '${statuses[0]}'`);
+  const single = singleStatus(statuses);
+  if (single) {
+    where.push(`status = '${single}'`);
   } else if (statuses?.length) {
     where.push(`status IN (SELECT value FROM json_each(@statuses))`);
     params.statuses = JSON.stringify(statuses);
@@ -61,8 +67,7 @@ const listPage = <R extends { seq: number }, T>(
   }
   // processing jobs are few (bounded by the workers' concurrency) but can sit behind a long
   // pending backlog in key order: read them through the lease index and sort
-  const from =
-    table === 'jobs' && where[0] === `status = 'processing'` ? `jobs INDEXED BY jobs_lease` : table;
+  const from = table === 'jobs' && single === 'processing' ? `jobs INDEXED BY jobs_lease` : table;
   const sql = `SELECT * FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT @limit`;
   const rows = ctx.stmt(sql).all(params) as R[];
   const more = rows.length > limit;
@@ -103,8 +108,8 @@ export const stats = (ctx: SqliteContext): StoreStats => {
   return { by_status: by, ready, outbox_pending: outbox };
 };
 
-const PURGE_SCAN_SQL = `SELECT seq, status, created_at, completed_at FROM jobs WHERE seq > ? ORDER BY seq LIMIT 500`;
 const PURGE_CHUNK = 500;
+const PURGE_SCAN_SQL = `SELECT seq, status, created_at, completed_at FROM jobs WHERE seq > ? ORDER BY seq LIMIT ${PURGE_CHUNK}`;
 
 /**
  * Up to `limit` terminal jobs finished before `cutoff`, oldest first, with what the caller needs
@@ -122,14 +127,10 @@ export const purgeable = (
   const seqs: number[] = [];
   let after = 0;
   walk: while (seqs.length < limit) {
-    const chunk = scan.all(after) as [number, string, number, number | null][];
+    const chunk = scan.all(after) as [number, JobStatus, number, number | null][];
     for (const [seq, status, createdAt, completedAt] of chunk) {
       if (createdAt >= cutoff) break walk;
-      if (
-        completedAt !== null &&
-        completedAt < cutoff &&
-        (status === 'completed' || status === 'failed' || status === 'cancelled')
-      ) {
+      if (completedAt !== null && completedAt < cutoff && isTerminal(status)) {
         seqs.push(seq);
         if (seqs.length === limit) break walk;
       }

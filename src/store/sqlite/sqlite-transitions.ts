@@ -8,7 +8,7 @@ import {
   type LogEntry,
 } from '../../core/job.js';
 import type { Lease, OutboxKind } from '../job-store.js';
-import { capLogs, normaliseLog } from '../store-shared.js';
+import { capLogs, normaliseLog, progressPercent } from '../store-shared.js';
 import type { SqliteContext } from './sqlite-context.js';
 import { iso, rowToJob, type JobRow } from './rows.js';
 
@@ -177,10 +177,7 @@ export const extendLeases = (
 
 export const updateProgress = (ctx: SqliteContext, lease: Lease, p: JobProgress): boolean => {
   const now = Date.now();
-  const percent = Math.max(
-    0,
-    Math.min(100, Math.round(Number.isFinite(p.percent) ? p.percent : 0)),
-  );
+  const percent = progressPercent(p);
   const row = ctx.stmt(PROGRESS_SQL).get({
     step: String(p.step ?? ''),
     percent,

@@ -2,9 +2,8 @@
  * Job and batch lists: filters, newest first (`seq DESC`), keyset pagination on `seq`.
  * Cursors are `encodeCursor([seq, 's'])`; anything else is refused with INVALID_PARAMETERS.
  */
-import { JOB_STATUSES } from '../../../core/job.js';
 import type { BatchFilter, JobFilter } from '../../job-store.js';
-import { asArray, decodeCursor, invalidCursor } from '../../store-shared.js';
+import { asArray, decodeCursor, invalidCursor, singleStatus } from '../../store-shared.js';
 import type { PgNames } from '../pg-names.js';
 import { jobColumns } from '../rows.js';
 
@@ -57,9 +56,9 @@ const visibleTo = (w: Where, user: string): void => {
 
 const statusIn = (w: Where, status: string | string[] | undefined): void => {
   const statuses = asArray(status);
-  if (statuses?.length === 1 && (JOB_STATUSES as readonly string[]).includes(statuses[0]!)) {
-    // a literal, so the planner can use the partial index of that status
-    w.add(`status = '${statuses[0]}'`);
+  const single = singleStatus(statuses);
+  if (single) {
+    w.add(`status = '${single}'`);
   } else if (statuses?.length) {
     w.add(`status = ANY(${w.param(statuses)}::text[])`);
   }
