@@ -12,6 +12,42 @@ export interface ApiKeyEntry {
   admin?: boolean;
 }
 
+export const LLM_USE_CASES = ['chat', 'vision', 'transcription', 'ocr'] as const;
+export type LlmUseCase = (typeof LLM_USE_CASES)[number];
+
+/** Prices of one model in USD; a missing price makes the request's cost `null`, never 0. */
+export interface LlmModelPrice {
+  /** Per 1M prompt tokens. */
+  input?: number | null;
+  /** Per 1M completion tokens. */
+  output?: number | null;
+  /** Per 1,000 pages (OCR). */
+  per_1k_pages?: number | null;
+  /** Per minute of audio (transcription). */
+  per_minute?: number | null;
+}
+
+export interface LlmProviderConfig {
+  /** `openai`: any OpenAI-compatible API; `mistral`: Mistral's API. */
+  kind: 'openai' | 'mistral';
+  /** API base URL, e.g. `https://api.openai.com/v1`; env `OPENAI_BASE_URL`, `OPENROUTER_BASE_URL`, `MISTRAL_BASE_URL`. */
+  base_url: string | null;
+  /** Environment variable holding the key; null or "" for keyless servers (Ollama, vLLM, local fakes). */
+  api_key_env: string | null;
+  /** Requests in flight at once to this provider, shared by all jobs of a process. Default 4. */
+  max_concurrent: number;
+  /** Per-request timeout in seconds. Default 120. */
+  timeout_sec: number;
+  /** Retries on 429, 5xx and network errors, with backoff and `Retry-After`. Default 3. */
+  max_retries: number;
+  /** Send `response_format` (JSON object or JSON schema) when a caller wants JSON. Default true. */
+  json_mode: boolean;
+  /** Price table per model (see `LlmModelPrice`); unknown models cost `null`. */
+  models: Record<string, LlmModelPrice>;
+  /** Resolved from `api_key_env` when the config is loaded; not settable in the file. */
+  readonly api_key?: string | null;
+}
+
 export interface SecretaryConfig {
   server: {
     /** Default 127.0.0.1. Binding elsewhere requires an API key. */
@@ -111,23 +147,53 @@ export interface SecretaryConfig {
     cpu_threads: number;
   };
   llm: {
-    /** OpenAI-compatible base URL (OpenAI, OpenRouter, Ollama, vLLM). null: not configured. */
-    base_url: string | null;
-    api_key: string | null;
-    model: string;
-    vision_model: string;
-    transcription_model: string;
-  };
-  mistral: {
-    api_key: string | null;
-    base_url: string;
-    model: string;
+    /**
+     * Model providers by name. `kind: openai` speaks the OpenAI HTTP API (OpenAI, OpenRouter,
+     * Ollama, vLLM, LocalAI); `kind: mistral` speaks Mistral's (chat, files, OCR). Keys come only
+     * from the environment variable named by `api_key_env`; the file cannot hold them.
+     */
+    providers: Record<string, LlmProviderConfig>;
+    /** Which provider and model each use case takes; a request may override both (`provider`, `model`). */
+    use_cases: Record<LlmUseCase, { provider: string; model: string }>;
+    /** Default sampling temperature of template and text transformations. Default 0.1. */
+    temperature: number;
+    /** Responses cached by a hash of (provider, model, messages, parameters) when a job says `use_cache`. Default true. */
+    cache: boolean;
   };
   log: {
     /** pino level. Default info. */
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
 }
+
+/** Fields a provider entry gets when the file leaves them out. */
+export const PROVIDER_DEFAULTS = {
+  kind: 'openai',
+  base_url: null,
+  api_key_env: null,
+  max_concurrent: 4,
+  timeout_sec: 120,
+  max_retries: 3,
+  json_mode: true,
+  models: {},
+} as const satisfies LlmProviderConfig;
+
+/** USD per 1M tokens (list prices, late 2026; override in config/config.yaml). */
+const OPENAI_PRICES: Record<string, LlmModelPrice> = {
+  'gpt-4o-mini': { input: 0.15, output: 0.6 },
+  'gpt-4o': { input: 2.5, output: 10 },
+  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
+  'gpt-4.1': { input: 2, output: 8 },
+  'whisper-1': { per_minute: 0.006 },
+  'gpt-4o-mini-transcribe': { per_minute: 0.003 },
+};
+
+const MISTRAL_PRICES: Record<string, LlmModelPrice> = {
+  'mistral-ocr-latest': { per_1k_pages: 1 },
+  'mistral-small-latest': { input: 0.1, output: 0.3 },
+  'mistral-large-latest': { input: 2, output: 6 },
+  'pixtral-large-latest': { input: 2, output: 6 },
+};
 
 export const DEFAULT_CONFIG = {
   server: {
@@ -173,13 +239,37 @@ export const DEFAULT_CONFIG = {
     cpu_threads: 0,
   },
   llm: {
-    base_url: null,
-    api_key: null,
-    model: 'gpt-4o-mini',
-    vision_model: 'gpt-4o',
-    transcription_model: 'whisper-1',
+    providers: {
+      openai: {
+        ...PROVIDER_DEFAULTS,
+        kind: 'openai',
+        base_url: 'https://api.openai.com/v1',
+        api_key_env: 'OPENAI_API_KEY',
+        models: OPENAI_PRICES,
+      },
+      openrouter: {
+        ...PROVIDER_DEFAULTS,
+        kind: 'openai',
+        base_url: 'https://openrouter.ai/api/v1',
+        api_key_env: 'OPENROUTER_API_KEY',
+      },
+      mistral: {
+        ...PROVIDER_DEFAULTS,
+        kind: 'mistral',
+        base_url: 'https://api.mistral.ai/v1',
+        api_key_env: 'MISTRAL_API_KEY',
+        models: MISTRAL_PRICES,
+      },
+    },
+    use_cases: {
+      chat: { provider: 'openai', model: 'gpt-4o-mini' },
+      vision: { provider: 'openai', model: 'gpt-4o' },
+      transcription: { provider: 'openai', model: 'whisper-1' },
+      ocr: { provider: 'mistral', model: 'mistral-ocr-latest' },
+    },
+    temperature: 0.1,
+    cache: true,
   },
-  mistral: { api_key: null, base_url: 'https://api.mistral.ai/v1', model: 'mistral-ocr-latest' },
   log: { level: 'info' },
 } satisfies SecretaryConfig;
 
@@ -192,15 +282,15 @@ export const MAP_KEYS: Record<string, 'number'> = {
 
 /** Keys whose value may be null or a string. */
 export const NULLABLE_STRING_KEYS = new Set([
+  'llm.providers.*.base_url',
+  'llm.providers.*.api_key_env',
   'server.public_base_url',
   'store.listen_url',
   'webhooks.signing_secret',
-  'llm.base_url',
-  'llm.api_key',
-  'mistral.api_key',
 ]);
 
 export const ENUM_KEYS: Record<string, readonly string[]> = {
   'store.sqlite_synchronous': ['normal', 'full'],
+  'llm.providers.*.kind': ['openai', 'mistral'],
   'log.level': ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
 };

@@ -6,7 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_CONFIG, ENUM_KEYS, MAP_KEYS, NULLABLE_STRING_KEYS, type SecretaryConfig } from './defaults.js';
+import {
+  DEFAULT_CONFIG,
+  ENUM_KEYS,
+  MAP_KEYS,
+  NULLABLE_STRING_KEYS,
+  PROVIDER_DEFAULTS,
+  type LlmProviderConfig,
+  type SecretaryConfig,
+} from './defaults.js';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -25,7 +33,9 @@ export interface LoadConfigOptions {
   overrides?: DeepPartial<SecretaryConfig>;
 }
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+export type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -41,24 +51,59 @@ const merge = (base: Obj, over: Obj, path: string): Obj => {
   return out;
 };
 
-const check = (value: unknown, def: unknown, path: string): void => {
+/** Entries of these maps may have any name; each is checked against the template. */
+const DYNAMIC_MAPS: Record<string, unknown> = {
+  'llm.providers': PROVIDER_DEFAULTS,
+  'llm.providers.*.models': { input: 0, output: 0, per_1k_pages: 0, per_minute: 0 },
+};
+
+const PRICE_PATTERN = /^llm\.providers\.\*\.models\.\*\.[a-z_0-9]+$/;
+
+/**
+ * Checks `value` against the default `def`. `pattern` is the key with the names of dynamic map
+ * entries replaced by `*` (`llm.providers.*.base_url`); names may contain dots (`gpt-4.1`).
+ */
+const check = (value: unknown, def: unknown, path: string, pattern = path): void => {
+  if (pattern in DYNAMIC_MAPS) {
+    if (!isObj(value))
+      throw new ConfigError(`config key ${path}: expected a mapping of name → settings`);
+    for (const [k, v] of Object.entries(value))
+      check(v, DYNAMIC_MAPS[pattern], `${path}.${k}`, `${pattern}.*`);
+    return;
+  }
+  if (PRICE_PATTERN.test(pattern)) {
+    if (
+      value !== undefined &&
+      value !== null &&
+      (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    ) {
+      throw new ConfigError(`config key ${path}: expected a non-negative price (USD) or null`);
+    }
+    return;
+  }
   if (path in MAP_KEYS) {
-    if (!isObj(value)) throw new ConfigError(`config key ${path}: expected a map of job_type → number`);
+    if (!isObj(value))
+      throw new ConfigError(`config key ${path}: expected a map of job_type → number`);
     for (const [k, v] of Object.entries(value)) {
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new ConfigError(`config key ${path}.${k}: expected a non-negative number, got ${JSON.stringify(v)}`);
+        throw new ConfigError(
+          `config key ${path}.${k}: expected a non-negative number, got ${JSON.stringify(v)}`,
+        );
       }
     }
     return;
   }
-  if (NULLABLE_STRING_KEYS.has(path)) {
-    if (value !== null && typeof value !== 'string') throw new ConfigError(`config key ${path}: expected a string or null`);
+  if (NULLABLE_STRING_KEYS.has(pattern)) {
+    if (value !== null && typeof value !== 'string')
+      throw new ConfigError(`config key ${path}: expected a string or null`);
     return;
   }
-  const allowed = ENUM_KEYS[path];
+  const allowed = ENUM_KEYS[pattern];
   if (allowed) {
     if (typeof value !== 'string' || !allowed.includes(value)) {
-      throw new ConfigError(`config key ${path}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+      throw new ConfigError(
+        `config key ${path}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`,
+      );
     }
     return;
   }
@@ -69,19 +114,30 @@ const check = (value: unknown, def: unknown, path: string): void => {
   if (isObj(def)) {
     if (!isObj(value)) throw new ConfigError(`config key ${path}: expected a mapping`);
     for (const k of Object.keys(value)) {
-      if (!(k in def)) throw new ConfigError(`unknown config key ${path ? `${path}.` : ''}${k}`);
+      if (k in def) continue;
+      if (k === 'api_key' && pattern === 'llm.providers.*') {
+        throw new ConfigError(
+          `config key ${path}.api_key: keys are read only from the environment; set the variable named by ${path}.api_key_env`,
+        );
+      }
+      throw new ConfigError(`unknown config key ${path ? `${path}.` : ''}${k}`);
     }
-    for (const [k, d] of Object.entries(def)) check(value[k], d, path ? `${path}.${k}` : k);
+    for (const [k, d] of Object.entries(def))
+      check(value[k], d, path ? `${path}.${k}` : k, pattern ? `${pattern}.${k}` : k);
     return;
   }
   if (typeof def === 'number') {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new ConfigError(`config key ${path}: expected a non-negative number, got ${JSON.stringify(value)}`);
+      throw new ConfigError(
+        `config key ${path}: expected a non-negative number, got ${JSON.stringify(value)}`,
+      );
     }
     return;
   }
   if (typeof value !== typeof def) {
-    throw new ConfigError(`config key ${path}: expected a ${typeof def}, got ${JSON.stringify(value)}`);
+    throw new ConfigError(
+      `config key ${path}: expected a ${typeof def}, got ${JSON.stringify(value)}`,
+    );
   }
 };
 
@@ -106,16 +162,18 @@ const fromEnv = (env: NodeJS.ProcessEnv): Obj => {
     [env.SECRETARY_STORE_URL, ['store', 'url']],
     [env.PORT, ['server', 'port']],
     [env.SECRETARY_PUBLIC_BASE_URL, ['server', 'public_base_url']],
-    [env.OPENAI_API_KEY, ['llm', 'api_key']],
-    [env.SECRETARY_LLM_BASE_URL, ['llm', 'base_url']],
-    [env.MISTRAL_API_KEY, ['mistral', 'api_key']],
-    [env.MISTRAL_MODEL, ['mistral', 'model']],
-    [env.SECRETARY_MISTRAL_BASE_URL, ['mistral', 'base_url']],
+    [env.SECRETARY_LLM_BASE_URL, ['llm', 'providers', 'openai', 'base_url']],
+    [env.OPENAI_BASE_URL, ['llm', 'providers', 'openai', 'base_url']],
+    [env.OPENROUTER_BASE_URL, ['llm', 'providers', 'openrouter', 'base_url']],
+    [env.SECRETARY_MISTRAL_BASE_URL, ['llm', 'providers', 'mistral', 'base_url']],
+    [env.MISTRAL_BASE_URL, ['llm', 'providers', 'mistral', 'base_url']],
+    [env.MISTRAL_MODEL, ['llm', 'use_cases', 'ocr', 'model']],
     [env.SECRETARY_WEBHOOK_SIGNING_SECRET, ['webhooks', 'signing_secret']],
     [env.LOG_LEVEL, ['log', 'level']],
   ];
   for (const [v, path] of named) if (v) set(path, v);
-  if (env.SECRETARY_ALLOW_PRIVATE_URLS) set(['security', 'allow_private_urls'], env.SECRETARY_ALLOW_PRIVATE_URLS);
+  if (env.SECRETARY_ALLOW_PRIVATE_URLS)
+    set(['security', 'allow_private_urls'], env.SECRETARY_ALLOW_PRIVATE_URLS);
   if (env.MAX_UPLOAD_SIZE_MB) set(['server', 'upload_limit_mb'], env.MAX_UPLOAD_SIZE_MB);
   return out;
 };
@@ -156,17 +214,21 @@ const normaliseBooleans = (c: Obj, def: Obj): void => {
 export const loadConfig = (opts: LoadConfigOptions = {}): SecretaryConfig => {
   const env = opts.env ?? process.env;
   const home = resolve(opts.home ?? env.SECRETARY_HOME ?? process.cwd());
-  const candidates = [opts.configPath, env.SECRETARY_CONFIG, join(home, 'config', 'config.yaml')].filter(
-    (p): p is string => Boolean(p),
-  );
+  const candidates = [
+    opts.configPath,
+    env.SECRETARY_CONFIG,
+    join(home, 'config', 'config.yaml'),
+  ].filter((p): p is string => Boolean(p));
   let fileConf: Obj = {};
   for (const p of candidates) {
     if (!existsSync(p)) {
-      if (p === opts.configPath || p === env.SECRETARY_CONFIG) throw new ConfigError(`config file not found: ${p}`);
+      if (p === opts.configPath || p === env.SECRETARY_CONFIG)
+        throw new ConfigError(`config file not found: ${p}`);
       continue;
     }
     const parsed: unknown = parseYaml(readFileSync(p, 'utf8'));
-    if (parsed !== null && parsed !== undefined && !isObj(parsed)) throw new ConfigError(`config file ${p}: top level must be a mapping`);
+    if (parsed !== null && parsed !== undefined && !isObj(parsed))
+      throw new ConfigError(`config file ${p}: top level must be a mapping`);
     fileConf = (parsed as Obj | null) ?? {};
     break;
   }
@@ -183,19 +245,46 @@ export const loadConfig = (opts: LoadConfigOptions = {}): SecretaryConfig => {
       : join(home, config.paths.cache_dir)
     : join(home, 'cache');
   if (!config.store.url) config.store.url = `sqlite:${join(home, 'data', 'secretary.db')}`;
-  if (config.paths.allowed_input_roots.length === 0) config.paths.allowed_input_roots = [config.paths.cache_dir];
+  if (config.paths.allowed_input_roots.length === 0)
+    config.paths.allowed_input_roots = [config.paths.cache_dir];
   if (env.SECRETARY_SERVICE_API_KEY) {
-    config.auth.api_keys = [...config.auth.api_keys, { key: env.SECRETARY_SERVICE_API_KEY, admin: true }];
+    config.auth.api_keys = [
+      ...config.auth.api_keys,
+      { key: env.SECRETARY_SERVICE_API_KEY, admin: true },
+    ];
+  }
+  const providers = config.llm.providers as Record<string, LlmProviderConfig>;
+  for (const [name, entry] of Object.entries(providers)) {
+    if (isObj(entry))
+      providers[name] = { ...PROVIDER_DEFAULTS, ...entry, models: { ...(entry.models ?? {}) } };
   }
   check(config, DEFAULT_CONFIG, '');
-  for (const k of config.auth.api_keys) {
-    if (!isObj(k) || typeof k.key !== 'string' || k.key.length < 8) {
-      throw new ConfigError('config key auth.api_keys: every entry needs a `key` of at least 8 characters');
+  for (const [useCase, target] of Object.entries(config.llm.use_cases)) {
+    if (!providers[target.provider]) {
+      throw new ConfigError(
+        `config key llm.use_cases.${useCase}.provider: no provider ${JSON.stringify(target.provider)} in llm.providers (known: ${Object.keys(providers).join(', ')})`,
+      );
     }
   }
-  if (config.generic_worker.max_concurrent < 1) throw new ConfigError('config key generic_worker.max_concurrent: must be at least 1');
+  // keys only from the environment (never from the file, never logged)
+  for (const entry of Object.values(providers)) {
+    (entry as { api_key: string | null }).api_key = entry.api_key_env
+      ? env[entry.api_key_env] || null
+      : null;
+  }
+  for (const k of config.auth.api_keys) {
+    if (!isObj(k) || typeof k.key !== 'string' || k.key.length < 8) {
+      throw new ConfigError(
+        'config key auth.api_keys: every entry needs a `key` of at least 8 characters',
+      );
+    }
+  }
+  if (config.generic_worker.max_concurrent < 1)
+    throw new ConfigError('config key generic_worker.max_concurrent: must be at least 1');
   if (config.generic_worker.heartbeat_sec >= config.generic_worker.lease_sec) {
-    throw new ConfigError('config key generic_worker.heartbeat_sec: must be shorter than generic_worker.lease_sec');
+    throw new ConfigError(
+      'config key generic_worker.heartbeat_sec: must be shorter than generic_worker.lease_sec',
+    );
   }
   return deepFreeze(config);
 };

@@ -13,7 +13,9 @@ const keys = (o: unknown, p = ''): string[] =>
 
 describe('config', () => {
   it('config/config.yaml documents exactly the default keys and values', () => {
-    const file = parse(readFileSync(join(import.meta.dirname, '..', '..', 'config', 'config.yaml'), 'utf8')) as unknown;
+    const file = parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'config', 'config.yaml'), 'utf8'),
+    ) as unknown;
     expect(keys(file).sort()).toEqual(keys(DEFAULT_CONFIG).sort());
     expect(file).toEqual(DEFAULT_CONFIG);
   });
@@ -57,11 +59,75 @@ describe('config', () => {
     try {
       const file = join(dir, 'c.yaml');
       writeFileSync(file, 'generic_worker:\n  max_concurent: 4\n');
-      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(/unknown config key generic_worker\.max_concurent/);
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /unknown config key generic_worker\.max_concurent/,
+      );
       writeFileSync(file, 'generic_worker:\n  max_concurrent: "lots"\n');
       expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(ConfigError);
-      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(/generic_worker\.max_concurrent/);
-      expect(() => loadConfig({ home: dir, env: { SECRETARY__LOG__LEVEL: 'loud' } })).toThrow(/log\.level/);
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /generic_worker\.max_concurrent/,
+      );
+      expect(() => loadConfig({ home: dir, env: { SECRETARY__LOG__LEVEL: 'loud' } })).toThrow(
+        /log\.level/,
+      );
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('merges provider entries with their defaults and reads keys and base URLs only from the environment', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'c.yaml');
+      writeFileSync(
+        file,
+        'llm:\n  providers:\n    ollama: {base_url: "http://127.0.0.1:11434/v1"}\n    openai: {max_concurrent: 9, models: {my-model: {input: 1}}}\n  use_cases:\n    chat: {provider: ollama, model: llama3}\n',
+      );
+      const c = loadConfig({
+        home: dir,
+        configPath: file,
+        env: {
+          OPENAI_API_KEY: 'sk-test',
+          MISTRAL_BASE_URL: 'http://127.0.0.1:9/v1',
+          MISTRAL_MODEL: 'ocr-x',
+        },
+      });
+      expect(c.llm.providers.ollama).toMatchObject({
+        kind: 'openai',
+        max_concurrent: 4,
+        api_key: null,
+        models: {},
+      });
+      expect(c.llm.providers.openai).toMatchObject({
+        max_concurrent: 9,
+        api_key: 'sk-test',
+        base_url: 'https://api.openai.com/v1',
+      });
+      expect(c.llm.providers.openai!.models['gpt-4o-mini']).toEqual({ input: 0.15, output: 0.6 });
+      expect(c.llm.providers.openai!.models['my-model']).toEqual({ input: 1 });
+      expect(c.llm.providers.mistral).toMatchObject({
+        base_url: 'http://127.0.0.1:9/v1',
+        api_key: null,
+      });
+      expect(c.llm.use_cases.ocr.model).toBe('ocr-x');
+      expect(c.llm.use_cases.chat).toEqual({ provider: 'ollama', model: 'llama3' });
+
+      writeFileSync(file, 'llm:\n  providers:\n    openai: {api_key: "sk-in-file"}\n');
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /only from the environment.*api_key_env/,
+      );
+      writeFileSync(file, 'llm:\n  providers:\n    openai: {kind: anthropic}\n');
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /llm\.providers\.openai\.kind/,
+      );
+      writeFileSync(file, 'llm:\n  use_cases:\n    chat: {provider: nobody, model: x}\n');
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /llm\.use_cases\.chat\.provider/,
+      );
+      writeFileSync(file, 'llm:\n  providers:\n    openai: {models: {gpt-x: {input: -1}}}\n');
+      expect(() => loadConfig({ home: dir, configPath: file, env: {} })).toThrow(
+        /models\.gpt-x\.input/,
+      );
     } finally {
       cleanup();
     }

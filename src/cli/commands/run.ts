@@ -106,7 +106,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
     reporter.done();
     if (final.status !== 'completed') {
       process.stderr.write(`failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`);
-      if (final.error?.code === 'LLM_NOT_CONFIGURED') process.stderr.write('Configure llm.base_url/llm.api_key or MISTRAL_API_KEY, or pick --method native|ocr|both|preview.\n');
+      if (final.error?.code === 'LLM_NOT_CONFIGURED') process.stderr.write(`${final.error.message}\nOr pick --method native|ocr|both|preview. To try the model methods without keys: npm run fake-providers (it prints the environment to set).\n`);
       return 1;
     }
     const r = (final.results ?? {}) as Record<string, unknown>;
