@@ -8,7 +8,10 @@ export interface CommonFlags {
   store?: string;
 }
 
-export const configFrom = (flags: CommonFlags, overrides: DeepPartial<SecretaryConfig> = {}): SecretaryConfig =>
+export const configFrom = (
+  flags: CommonFlags,
+  overrides: DeepPartial<SecretaryConfig> = {},
+): SecretaryConfig =>
   loadConfig({
     home: flags.home,
     configPath: flags.config,
@@ -21,4 +24,3 @@ export const commonOptions = {
   store: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-

@@ -53,9 +53,15 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) {
-      process.stderr.write(`secretary: ${err.message}\nFix the key in config/config.yaml or the environment and start again.\n`);
+      process.stderr.write(
+        `secretary: ${err.message}\nFix the key in config/config.yaml or the environment and start again.\n`,
+      );
       process.exitCode = 1;
-    } else if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+    } else if (
+      err instanceof TypeError &&
+      'code' in err &&
+      String(err.code).startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`secretary: ${err.message}\nRun \`secretary --help\` for usage.\n`);
       process.exitCode = 2;
     } else {

@@ -14,12 +14,15 @@ import { availableParallelism } from 'node:os';
 import { closeCpuPool, configureCpuPool } from '../worker/cpu-pool.js';
 import { closeOcrPool, configureOcrPool } from '../processors/ocr/tesseract-pool.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/webhook-dispatcher.js';
+import { ModelGateway, type ModelCallEvent } from '../processors/llm/index.js';
 
 export interface Runtime {
   config: SecretaryConfig;
   logger: Logger;
   store: JobStore;
   registry: HandlerRegistry;
+  /** Model providers of this process (one concurrency limit per provider for all jobs). */
+  models: ModelGateway;
   worker: WorkerManager | null;
   /** Sends the webhook outbox; runs whenever the worker runs. */
   webhooks: WebhookDispatcher | null;
@@ -29,7 +32,9 @@ export interface Runtime {
 
 export const workerOptionsFromConfig = (c: SecretaryConfig): WorkerOptions => {
   const w = c.generic_worker;
-  const perTypeMs = Object.fromEntries(Object.entries(w.timeout_sec_per_type).map(([k, v]) => [k, v * 1000]));
+  const perTypeMs = Object.fromEntries(
+    Object.entries(w.timeout_sec_per_type).map(([k, v]) => [k, v * 1000]),
+  );
   return {
     maxConcurrent: w.max_concurrent,
     maxConcurrentPerType: { ...w.max_concurrent_per_type },
@@ -55,9 +60,16 @@ export const dispatcherOptionsFromConfig = (c: SecretaryConfig): DispatcherOptio
   publicBaseUrl: c.server.public_base_url,
 });
 
-export const createLogger = (config: SecretaryConfig, opts: { level?: string; stderr?: boolean } = {}): Logger =>
+export const createLogger = (
+  config: SecretaryConfig,
+  opts: { level?: string; stderr?: boolean } = {},
+): Logger =>
   pino(
-    { level: opts.level ?? config.log.level, base: { pid: process.pid }, redact: ['*.token', '*.headers', 'webhook.token'] },
+    {
+      level: opts.level ?? config.log.level,
+      base: { pid: process.pid },
+      redact: ['*.token', '*.headers', 'webhook.token'],
+    },
     opts.stderr ? pino.destination(2) : undefined,
   );
 
@@ -68,6 +80,8 @@ export interface RuntimeOptions {
   registry?: HandlerRegistry;
   /** Worker hooks (metrics: durations, claim latency). */
   workerEvents?: WorkerEvents;
+  /** Model call hook (metrics: requests, tokens, cost). */
+  onModelCall?: (e: ModelCallEvent) => void;
 }
 
 export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
@@ -80,13 +94,26 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   configureOcrPool({ size: threads });
   const store = await createStore(storeOptionsFromConfig(config));
   logger.info({ store: store.name, url: redactUrl(config.store.url) }, 'store ready');
-  const registry = opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config });
+  const models = ModelGateway.fromConfig(config, opts.onModelCall);
+  const registry =
+    opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config, models });
   const worker =
     opts.withWorker && config.generic_worker.active
-      ? new WorkerManager(store, registry, workerOptionsFromConfig(config), logger.child({ component: 'worker' }), opts.workerEvents)
+      ? new WorkerManager(
+          store,
+          registry,
+          workerOptionsFromConfig(config),
+          logger.child({ component: 'worker' }),
+          opts.workerEvents,
+        )
       : null;
   const webhooks = worker
-    ? new WebhookDispatcher(store, registry, dispatcherOptionsFromConfig(config), logger.child({ component: 'webhooks' }))
+    ? new WebhookDispatcher(
+        store,
+        registry,
+        dispatcherOptionsFromConfig(config),
+        logger.child({ component: 'webhooks' }),
+      )
     : null;
   worker?.start();
   webhooks?.start();
@@ -96,6 +123,7 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     logger,
     store,
     registry,
+    models,
     worker,
     webhooks,
     close: async () => {

@@ -25,7 +25,13 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.includes(s);
 
-export const BATCH_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export const BATCH_STATUSES = [
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const LOG_LEVELS = ['debug', 'info', 'warning', 'error', 'critical'] as const;
@@ -76,20 +82,34 @@ export interface AccessControl {
 export interface LlmRequest {
   model: string;
   purpose: string;
+  /** Prompt + completion tokens (0 for OCR pages and audio minutes). */
   tokens: number;
+  /** Milliseconds. */
   duration: number;
   processor: string;
   timestamp: string;
+  /** The provider's name in `llm.providers`. */
+  provider?: string;
   prompt_tokens?: number;
   completion_tokens?: number;
+  /** OCR: pages processed. */
   pages?: number;
+  /** Transcription: seconds of audio. */
+  audio_seconds?: number;
+  /** USD; null when the model has no price in the table (unknown, not free); 0 for a cache hit. */
+  cost?: number | null;
+  /** Answered from the response cache (no provider call, no cost). */
+  from_cache?: boolean;
 }
 
 export interface LlmInfo {
   requests: LlmRequest[];
   requests_count: number;
   total_tokens: number;
+  /** Milliseconds. */
   total_duration: number;
+  /** USD of all requests; null as soon as one request's cost is unknown. */
+  total_cost?: number | null;
 }
 
 export interface Job {
@@ -181,7 +201,12 @@ export const COMPLETED_PROGRESS: JobProgress = Object.freeze({
 
 export const defaultAccessControl = (userId: string | null | undefined): AccessControl =>
   userId
-    ? { visibility: 'private', read_access: [userId], write_access: [userId], admin_access: [userId] }
+    ? {
+        visibility: 'private',
+        read_access: [userId],
+        write_access: [userId],
+        admin_access: [userId],
+      }
     : { visibility: 'private', read_access: [], write_access: [], admin_access: [] };
 
 export const emptyLlmInfo = (): LlmInfo => ({
@@ -189,16 +214,44 @@ export const emptyLlmInfo = (): LlmInfo => ({
   requests_count: 0,
   total_tokens: 0,
   total_duration: 0,
+  total_cost: 0,
 });
+
+/** Rounds USD to 1e-8 so sums of many small prices do not show float noise. */
+const roundUsd = (n: number): number => Math.round(n * 1e8) / 1e8;
 
 export const addLlmRequest = (info: LlmInfo | null, req: LlmRequest): LlmInfo => {
   const base = info ?? emptyLlmInfo();
+  const known = base.total_cost !== null && base.total_cost !== undefined;
+  const cost = req.cost === undefined ? 0 : req.cost;
   return {
     requests: [...base.requests, req],
     requests_count: base.requests_count + 1,
     total_tokens: base.total_tokens + (req.tokens || 0),
     total_duration: base.total_duration + (req.duration || 0),
+    total_cost: known && cost !== null ? roundUsd((base.total_cost ?? 0) + cost) : null,
   };
+};
+
+/** Sums the `llm_info` of several jobs (a batch): counts, tokens, duration and cost. */
+export const sumLlmInfo = (
+  infos: Iterable<LlmInfo | null | undefined>,
+): Omit<LlmInfo, 'requests'> => {
+  const out = {
+    requests_count: 0,
+    total_tokens: 0,
+    total_duration: 0,
+    total_cost: 0 as number | null,
+  };
+  for (const i of infos) {
+    if (!i) continue;
+    out.requests_count += i.requests_count;
+    out.total_tokens += i.total_tokens;
+    out.total_duration += i.total_duration;
+    const c = i.total_cost === undefined ? 0 : i.total_cost;
+    out.total_cost = out.total_cost === null || c === null ? null : roundUsd(out.total_cost + c);
+  }
+  return out;
 };
 
 /** Derives a batch's status from its counters (empty batch: completed at once). */

@@ -31,7 +31,9 @@ export const jobsCommand = async (args: string[]): Promise<number> => {
     allowPositionals: true,
   });
   if (sub !== 'list' && sub !== 'show') {
-    process.stderr.write('usage: secretary jobs list [--status s] [--type t] [--batch b] [--limit n] [--json] | jobs show <job_id>\n');
+    process.stderr.write(
+      'usage: secretary jobs list [--status s] [--type t] [--batch b] [--limit n] [--json] | jobs show <job_id>\n',
+    );
     return 2;
   }
   const store = await createStore(storeOptionsFromConfig(configFrom(values)));
@@ -48,7 +50,16 @@ export const jobsCommand = async (args: string[]): Promise<number> => {
         return 1;
       }
       const { webhook, ...rest2 } = job;
-      const shown = { ...rest2, webhook: webhook ? { ...webhook, token: webhook.token ? '***' : null, headers: webhook.headers ? '***' : null } : null };
+      const shown = {
+        ...rest2,
+        webhook: webhook
+          ? {
+              ...webhook,
+              token: webhook.token ? '***' : null,
+              headers: webhook.headers ? '***' : null,
+            }
+          : null,
+      };
       process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
       return 0;
     }

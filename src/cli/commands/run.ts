@@ -29,7 +29,8 @@ const makeReporter = () => {
       const line = `${bar(job.progress?.percent ?? 0)} ${step}${job.progress?.message ? ` — ${job.progress.message}` : ''}`;
       if (line === last) return;
       last = line;
-      if (tty) process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
+      if (tty)
+        process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 100) - 1)}`);
       else process.stderr.write(`${line}\n`);
     },
     done() {
@@ -38,7 +39,12 @@ const makeReporter = () => {
   };
 };
 
-const copyArtifact = async (home: string, rel: unknown, outDir: string, name?: string): Promise<string | null> => {
+const copyArtifact = async (
+  home: string,
+  rel: unknown,
+  outDir: string,
+  name?: string,
+): Promise<string | null> => {
   if (typeof rel !== 'string' || !rel) return null;
   const src = resolve(home, rel);
   if (!existsSync(src)) return null;
@@ -50,26 +56,41 @@ const copyArtifact = async (home: string, rel: unknown, outDir: string, name?: s
 export const runCommand = async (args: string[]): Promise<number> => {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...commonOptions, method: { type: 'string' }, out: { type: 'string' }, type: { type: 'string' } },
+    options: {
+      ...commonOptions,
+      method: { type: 'string' },
+      out: { type: 'string' },
+      type: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const target = positionals[0];
   if (!target || values.help) {
-    process.stderr.write('usage: secretary run <file|url> [--method native|ocr|both|preview|…] [--out dir] [--type pdf|imageocr]\n');
+    process.stderr.write(
+      'usage: secretary run <file|url> [--method native|ocr|both|preview|…] [--out dir] [--type pdf|imageocr]\n',
+    );
     return 2;
   }
   const isUrl = /^https?:\/\//i.test(target);
   if (!isUrl && !existsSync(target)) {
-    process.stderr.write(`secretary: no such file: ${target}\nGive a path to a PDF or image, or an http(s) URL.\n`);
+    process.stderr.write(
+      `secretary: no such file: ${target}\nGive a path to a PDF or image, or an http(s) URL.\n`,
+    );
     return 1;
   }
   const ext = extname(isUrl ? new URL(target).pathname : target).toLowerCase();
   const jobType = values.type ?? (IMAGE_EXT.has(ext) ? 'imageocr' : 'pdf');
   const config = configFrom(values, { generic_worker: { active: true } });
-  const rt = await createRuntime({ config, withWorker: true, logger: createLogger(config, { level: 'warn', stderr: true }) });
+  const rt = await createRuntime({
+    config,
+    withWorker: true,
+    logger: createLogger(config, { level: 'warn', stderr: true }),
+  });
   const reporter = makeReporter();
   try {
-    const parameters: Record<string, unknown> = { extraction_method: values.method ?? (jobType === 'pdf' ? 'native' : 'ocr') };
+    const parameters: Record<string, unknown> = {
+      extraction_method: values.method ?? (jobType === 'pdf' ? 'native' : 'ocr'),
+    };
     if (isUrl) parameters.url = target;
     else {
       const dir = uploadsDir(config.paths.cache_dir);
@@ -81,7 +102,9 @@ export const runCommand = async (args: string[]): Promise<number> => {
     }
     const problems = rt.registry.validate(jobType, parameters);
     if (problems.length) {
-      process.stderr.write(`secretary: invalid options: ${problems.map((p) => `${p.path} ${p.problem}`).join('; ')}\n`);
+      process.stderr.write(
+        `secretary: invalid options: ${problems.map((p) => `${p.path} ${p.problem}`).join('; ')}\n`,
+      );
       return 2;
     }
     const { job } = await rt.store.createJob({ job_type: jobType, parameters, max_attempts: 1 });
@@ -105,8 +128,13 @@ export const runCommand = async (args: string[]): Promise<number> => {
     });
     reporter.done();
     if (final.status !== 'completed') {
-      process.stderr.write(`failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`);
-      if (final.error?.code === 'LLM_NOT_CONFIGURED') process.stderr.write(`${final.error.message}\nOr pick --method native|ocr|both|preview. To try the model methods without keys: npm run fake-providers (it prints the environment to set).\n`);
+      process.stderr.write(
+        `failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`,
+      );
+      if (final.error?.code === 'LLM_NOT_CONFIGURED')
+        process.stderr.write(
+          `${final.error.message}\nOr pick --method native|ocr|both|preview. To try the model methods without keys: npm run fake-providers (it prints the environment to set).\n`,
+        );
       return 1;
     }
     const r = (final.results ?? {}) as Record<string, unknown>;
@@ -116,12 +144,17 @@ export const runCommand = async (args: string[]): Promise<number> => {
     const mdPath = join(outDir, `${stem}.md`);
     await writeFile(mdPath, `${String(r.extracted_text ?? '').trimStart()}\n`);
     const written = [mdPath];
-    for (const [key, name] of [['archive_path', undefined], ['pages_archive_path', `${stem}_pages.zip`]] as const) {
+    for (const [key, name] of [
+      ['archive_path', undefined],
+      ['pages_archive_path', `${stem}_pages.zip`],
+    ] as const) {
       const dest = await copyArtifact(config.paths.home, r[key], outDir, name);
       if (dest) written.push(dest);
     }
     const pages = (r.page_count as number | undefined) ?? null;
-    process.stderr.write(`done${pages ? `: ${pages} pages` : ''}${r.is_from_cache ? ' (from cache)' : ''}\n`);
+    process.stderr.write(
+      `done${pages ? `: ${pages} pages` : ''}${r.is_from_cache ? ' (from cache)' : ''}\n`,
+    );
     for (const w of written) process.stdout.write(`${w}\n`);
     return 0;
   } finally {

@@ -13,11 +13,18 @@ import { onShutdownSignal } from './signals.js';
 export const serveCommand = async (args: string[]): Promise<number> => {
   const { values } = parseArgs({
     args,
-    options: { ...commonOptions, 'no-worker': { type: 'boolean' }, host: { type: 'string' }, port: { type: 'string' } },
+    options: {
+      ...commonOptions,
+      'no-worker': { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+    },
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('usage: secretary serve [--no-worker] [--host h] [--port p] [--home dir] [--config file] [--store url]\n');
+    process.stdout.write(
+      'usage: secretary serve [--no-worker] [--host h] [--port p] [--home dir] [--config file] [--store url]\n',
+    );
     return 0;
   }
   const port = values.port !== undefined ? Number(values.port) : undefined;
@@ -26,12 +33,21 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     return 2;
   }
   const config = configFrom(values, {
-    server: { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) },
+    server: {
+      ...(values.host ? { host: values.host } : {}),
+      ...(port !== undefined ? { port } : {}),
+    },
     ...(values['no-worker'] ? { generic_worker: { active: false } } : {}),
   });
   assertBindAllowed(config, config.server.host);
   const metrics = new ApiMetrics().enableProcessMetrics();
-  const rt = await createRuntime({ config, withWorker: !values['no-worker'], workerEvents: metrics.workerEvents });
+  const rt = await createRuntime({
+    config,
+    withWorker: !values['no-worker'],
+    workerEvents: metrics.workerEvents,
+    onModelCall: metrics.onModelCall,
+  });
+  metrics.attachModels(rt.models);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(rt, { host: config.server.host, port: config.server.port, metrics });

@@ -3,7 +3,9 @@ export const onShutdownSignal = (shutdown: (signal: string) => Promise<void>): v
   let stopping = false;
   const handler = (signal: NodeJS.Signals): void => {
     if (stopping) {
-      process.stderr.write(`secretary: ${signal} again — exiting now; unfinished jobs return after their lease expires\n`);
+      process.stderr.write(
+        `secretary: ${signal} again — exiting now; unfinished jobs return after their lease expires\n`,
+      );
       process.exit(130);
     }
     stopping = true;

@@ -15,7 +15,10 @@ export const workerCommand = async (args: string[]): Promise<number> => {
     generic_worker: { active: true, ...(concurrency ? { max_concurrent: concurrency } : {}) },
   });
   const rt = await createRuntime({ config, withWorker: true });
-  rt.logger.info({ worker: rt.worker?.workerId }, 'worker process running; SIGTERM drains and exits');
+  rt.logger.info(
+    { worker: rt.worker?.workerId },
+    'worker process running; SIGTERM drains and exits',
+  );
   onShutdownSignal(async (signal) => {
     rt.logger.info({ signal }, 'shutting down: finishing running jobs');
     await rt.close();

@@ -1,0 +1,8 @@
+export {
+  ModelGateway,
+  type ModelCallEvent,
+  type ModelGatewayOptions,
+  type ResolvedModel,
+} from './model-gateway.js';
+export { normaliseLanguage } from './languages.js';
+export type * from './types.js';
