@@ -102,7 +102,11 @@ export interface ReapResult {
 
 export interface PurgeResult {
   /** Jobs removed, with what the file retention needs to remove their files. */
-  jobs: { job_id: string; parameters: Record<string, unknown>; results: Record<string, unknown> | null }[];
+  jobs: {
+    job_id: string;
+    parameters: Record<string, unknown>;
+    results: Record<string, unknown> | null;
+  }[];
   batches: number;
   outbox: number;
 }
@@ -195,6 +199,18 @@ export interface StoreStats {
   outbox_pending: number;
 }
 
+/** The model usage of a batch's jobs, summed by the store (`llm_info` of each job). */
+export interface BatchUsage {
+  /** Jobs of the batch that recorded any usage. */
+  jobs_with_usage: number;
+  requests_count: number;
+  total_tokens: number;
+  /** Milliseconds. */
+  total_duration: number;
+  /** USD; null as soon as one job's cost is unknown (an unpriced model). */
+  total_cost: number | null;
+}
+
 export interface JobStore {
   readonly name: string;
   readonly capabilities: StoreCapabilities;
@@ -244,6 +260,8 @@ export interface JobStore {
   reapExpiredLeases(): Promise<ReapResult>;
   purgeFinished(olderThan: string, limit?: number): Promise<PurgeResult>;
   stats(): Promise<StoreStats>;
+  /** Sums the `llm_info` of the batch's jobs (zeros for an unknown batch). */
+  batchUsage(batchId: string): Promise<BatchUsage>;
 
   // ---- webhook outbox
   /** Claims sendable records: per target only the oldest unfinished one, and none while

@@ -22,6 +22,7 @@ import { registerFinishTests } from './contract-finish.js';
 import { registerListTests } from './contract-list.js';
 import { registerMaintenanceTests } from './contract-maintenance.js';
 import { registerOutboxTests } from './contract-outbox.js';
+import { registerUsageTests } from './contract-usage.js';
 
 export type { ContractStoreOptions, JobStoreContractOptions } from './contract-harness.js';
 
@@ -51,5 +52,6 @@ export const runJobStoreContract = (opts: JobStoreContractOptions): void => {
     registerMaintenanceTests(h);
     registerOutboxTests(h);
     registerEventTests(h);
+    registerUsageTests(h);
   });
 };

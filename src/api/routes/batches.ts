@@ -96,9 +96,13 @@ export const batchRoutes = async (root: FastifyInstance, opts: RouteOptions): Pr
   const getOne = async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
     const batch = await loadBatch(opts, req.principal, req.params.id, reply);
     if (!batch) return reply;
-    return { status: 'success', data: publicBatch(batch) };
+    return { status: 'success', data: { ...publicBatch(batch), llm_info: await store.batchUsage(batch.batch_id) } };
   };
-  const oneSchema = { tags: ['batches'], summary: 'One batch with its counters', params: JobIdParams };
+  const oneSchema = {
+    tags: ['batches'],
+    summary: 'One batch with its counters and the summed model usage of its jobs (`llm_info`)',
+    params: JobIdParams,
+  };
   app.get('/api/batches/:id', { schema: oneSchema }, getOne);
   app.get('/api/batch/:id', { schema: { ...oneSchema, summary: 'Alias of GET /api/batches/{id}' } }, getOne);
   app.get('/api/jobs/batch/:id', { schema: { ...oneSchema, summary: 'Alias of GET /api/batches/{id}' } }, getOne);

@@ -36,6 +36,7 @@ import {
   type StoreLimits,
   type StoreListener,
   type StoreStats,
+  type BatchUsage,
 } from '../job-store.js';
 import { buildBatch, buildJob, checkExternalId } from '../store-shared.js';
 import { ChangeFeed, RecentKeys } from './change-events.js';
@@ -336,6 +337,10 @@ export class MongoJobStore implements JobStore {
 
   async purgeFinished(olderThan: string, limit = 1000): Promise<PurgeResult> {
     return this.run(() => reads.purgeFinished(this.ctx, olderThan, limit));
+  }
+
+  async batchUsage(batchId: string): Promise<BatchUsage> {
+    return this.run(() => reads.batchUsage(this.ctx, batchId));
   }
 
   async stats(): Promise<StoreStats> {

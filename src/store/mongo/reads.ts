@@ -1,7 +1,7 @@
 /** Lists, stats and retention of the MongoDB store. */
 import type { Batch, Job, JobStatus } from '../../core/job.js';
 import { TERMINAL_STATUSES } from '../../core/job.js';
-import { pageLimit, type BatchFilter, type JobFilter, type Page, type PageRequest, type PurgeResult, type StoreStats } from '../job-store.js';
+import { pageLimit, type BatchFilter, type BatchUsage, type JobFilter, type Page, type PageRequest, type PurgeResult, type StoreStats } from '../job-store.js';
 import { docToBatch, docToJob, toDate } from './documents.js';
 import type { MongoContext } from './context.js';
 import { batchListFilter, decodeListCursor, jobListFilter, LIST_SORT, pageOf } from './queries.js';
@@ -34,6 +34,30 @@ export const stats = async (ctx: MongoContext): Promise<StoreStats> => {
     ready,
     outbox_pending: outbox,
   };
+};
+
+/** Sums the `llm_info` of a batch's jobs on the server (`jobs_batch_seq` index). */
+export const batchUsage = async (ctx: MongoContext, batchId: string): Promise<BatchUsage> => {
+  const [r] = await ctx.c.jobs
+    .aggregate<Omit<BatchUsage, 'total_cost'> & { cost: number; unpriced: number }>([
+      { $match: { batch_id: batchId, llm_info: { $type: 'object' } } },
+      {
+        $group: {
+          _id: null,
+          jobs_with_usage: { $sum: 1 },
+          requests_count: { $sum: '$llm_info.requests_count' },
+          total_tokens: { $sum: '$llm_info.total_tokens' },
+          total_duration: { $sum: '$llm_info.total_duration' },
+          cost: { $sum: '$llm_info.total_cost' },
+          unpriced: { $sum: { $cond: [{ $eq: [{ $type: '$llm_info.total_cost' }, 'null'] }, 1, 0] } },
+        },
+      },
+    ])
+    .toArray();
+  if (!r) return { jobs_with_usage: 0, requests_count: 0, total_tokens: 0, total_duration: 0, total_cost: 0 };
+  const { cost, unpriced, ...counts } = r;
+  delete (counts as { _id?: unknown })._id;
+  return { ...counts, total_cost: unpriced > 0 ? null : Math.round(cost * 1e8) / 1e8 };
 };
 
 /**

@@ -45,6 +45,7 @@ import {
   type StoreLimits,
   type StoreListener,
   type StoreStats,
+  type BatchUsage,
 } from '../job-store.js';
 import { encodeCursor } from '../store-shared.js';
 import { NotificationListener } from './listener.js';
@@ -291,6 +292,22 @@ export class PostgresJobStore implements JobStore {
       batches: rest?.batches ?? 0,
       outbox: (jobs[0]?.outbox ?? 0) + (rest?.outbox ?? 0),
     };
+  }
+
+  async batchUsage(batchId: string): Promise<BatchUsage> {
+    const [r] = await this.ctx.rows<
+      Omit<BatchUsage, 'total_cost'> & { cost: number; unpriced: number }
+    >(this.ctx.sql.batchUsage, [batchId]);
+    if (!r)
+      return {
+        jobs_with_usage: 0,
+        requests_count: 0,
+        total_tokens: 0,
+        total_duration: 0,
+        total_cost: 0,
+      };
+    const { cost, unpriced, ...counts } = r;
+    return { ...counts, total_cost: unpriced > 0 ? null : Math.round(cost * 1e8) / 1e8 };
   }
 
   async stats(): Promise<StoreStats> {

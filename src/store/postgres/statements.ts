@@ -38,6 +38,7 @@ const build = (n: PgNames) => ({
   purgeJobs: jobs.purgeJobsSql(n),
   purgeRest: jobs.purgeRestSql(n),
   stats: jobs.statsSql(n),
+  batchUsage: jobs.batchUsageSql(n),
   claimOutbox: outbox.claimOutboxSql(n),
   finishOutbox: outbox.finishOutboxSql(n),
   redeliver: outbox.redeliverSql(n),

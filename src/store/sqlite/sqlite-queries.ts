@@ -1,6 +1,13 @@
 /** Reads of the SQLite store: lists with filters and cursors, stats. */
 import { isTerminal, type Batch, type Job, type JobStatus } from '../../core/job.js';
-import type { BatchFilter, JobFilter, Page, PageRequest, StoreStats } from '../job-store.js';
+import type {
+  BatchFilter,
+  BatchUsage,
+  JobFilter,
+  Page,
+  PageRequest,
+  StoreStats,
+} from '../job-store.js';
 import { pageLimit } from '../job-store.js';
 import {
   asArray,
@@ -106,6 +113,28 @@ export const stats = (ctx: SqliteContext): StoreStats => {
     }
   ).n;
   return { by_status: by, ready, outbox_pending: outbox };
+};
+
+const BATCH_USAGE_SQL = `SELECT count(llm_info) AS jobs_with_usage,
+  coalesce(sum(json_extract(llm_info, '$.requests_count')), 0) AS requests_count,
+  coalesce(sum(json_extract(llm_info, '$.total_tokens')), 0) AS total_tokens,
+  coalesce(sum(json_extract(llm_info, '$.total_duration')), 0) AS total_duration,
+  coalesce(sum(json_extract(llm_info, '$.total_cost')), 0) AS cost,
+  coalesce(sum(json_type(llm_info, '$.total_cost') = 'null'), 0) AS unpriced
+FROM jobs WHERE batch_id = ?`;
+
+export const batchUsage = (ctx: SqliteContext, batchId: string): BatchUsage => {
+  const r = ctx.stmt(BATCH_USAGE_SQL).get(batchId) as Omit<BatchUsage, 'total_cost'> & {
+    cost: number;
+    unpriced: number;
+  };
+  return {
+    jobs_with_usage: r.jobs_with_usage,
+    requests_count: r.requests_count,
+    total_tokens: r.total_tokens,
+    total_duration: r.total_duration,
+    total_cost: r.unpriced > 0 ? null : Math.round(r.cost * 1e8) / 1e8,
+  };
 };
 
 const PURGE_CHUNK = 500;

@@ -46,6 +46,7 @@ import {
   type StoreLimits,
   type StoreListener,
   type StoreStats,
+  type BatchUsage,
 } from '../job-store.js';
 import { buildBatch, buildJob, checkExternalId, jobChange } from '../store-shared.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -346,6 +347,10 @@ export class SqliteJobStore implements JobStore {
         outbox: outboxCount,
       };
     });
+  }
+
+  async batchUsage(batchId: string): Promise<BatchUsage> {
+    return q.batchUsage(this.ctx, batchId);
   }
 
   async stats(): Promise<StoreStats> {

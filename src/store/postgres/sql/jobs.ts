@@ -127,3 +127,13 @@ SELECT
    FROM (SELECT job_type, status, count(*)::int AS c FROM ${n.jobs} GROUP BY job_type, status) s) AS by_status,
   (SELECT count(*)::int FROM ${n.jobs} WHERE status = 'pending' AND run_at <= now()) AS ready,
   (SELECT count(*)::int FROM ${n.outbox} WHERE status IN ('pending', 'sending')) AS outbox_pending`;
+
+/** $1 batch_id. A job's `total_cost` JSON null means unknown (an unpriced model). */
+export const batchUsageSql = (n: PgNames): string => `
+SELECT count(llm_info)::int AS jobs_with_usage,
+  coalesce(sum((llm_info->>'requests_count')::bigint), 0)::float8 AS requests_count,
+  coalesce(sum((llm_info->>'total_tokens')::bigint), 0)::float8 AS total_tokens,
+  coalesce(sum((llm_info->>'total_duration')::float8), 0)::float8 AS total_duration,
+  coalesce(sum((llm_info->>'total_cost')::float8), 0)::float8 AS cost,
+  count(*) FILTER (WHERE jsonb_typeof(llm_info->'total_cost') = 'null')::int AS unpriced
+FROM ${n.jobs} WHERE batch_id = $1`;
