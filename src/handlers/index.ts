@@ -17,7 +17,7 @@ export const registerBuiltinHandlers = (
   deps: HandlerDeps,
 ): HandlerRegistry => {
   registry.register(echoJobType);
-  registry.register(pdfJobType(deps.config));
+  registry.register(pdfJobType(deps));
   registry.register(imageOcrJobType(deps.config));
   return registry;
 };

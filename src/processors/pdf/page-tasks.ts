@@ -26,11 +26,11 @@ interface CachedDoc {
   mtimeMs: number;
 }
 
-/** Open documents of this thread, most recently used last (a job sends many tasks per file). */
+/** Open documents of this thread, most recently used last (a job sends many tasks per file; the split task shares them). */
 const cache = new Map<string, CachedDoc>();
 const CACHE_SIZE = 2;
 
-const openCached = (filePath: string): mupdf.Document => {
+export const openCached = (filePath: string): mupdf.Document => {
   const st = statSync(filePath);
   const hit = cache.get(filePath);
   if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) {
