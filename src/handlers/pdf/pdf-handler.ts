@@ -208,7 +208,15 @@ export const runPdfJob = async (
     ...modelCacheParts(config, resolved, opts),
   ]);
   const cacheKey = shortHash(`${contentHash}:${optionKey}`, 32);
-  const workDir = join(config.paths.cache_dir, 'pdf', contentHash.slice(0, 32), `${opts.method}_${shortHash(optionKey)}`);
+  // useCache=false neither reads nor writes the shared cache dir: the run gets its own dir, so
+  // a second submission of the same document never replaces files the first one's callback
+  // receiver is still downloading (the real client sends useCache=false and may submit twice)
+  const workDir = join(
+    config.paths.cache_dir,
+    'pdf',
+    contentHash.slice(0, 32),
+    opts.useCache ? `${opts.method}_${shortHash(optionKey)}` : `jobs/${job.job_id}`,
+  );
   const cached = join(workDir, RESULT_FILE);
   if (opts.useCache && !opts.force && existsSync(cached)) {
     const r = JSON.parse(await readFile(cached, 'utf8')) as PdfResult;
