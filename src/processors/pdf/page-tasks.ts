@@ -19,6 +19,9 @@ import type {
 } from './page-tasks-types.js';
 
 mupdf.setLog({ warning: () => undefined, error: () => undefined });
+// Every sharp input here is a fresh raw raster, so libvips' operation cache never hits; it only
+// holds memory (measured: RSS after ten 200-DPI pages 329 MB with it, 256 MB without).
+sharp.cache(false);
 
 interface CachedDoc {
   doc: mupdf.Document;
