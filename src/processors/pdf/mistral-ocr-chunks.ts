@@ -1,7 +1,7 @@
 /**
  * Cutting a page range into OCR requests the API accepts (at most `maxPages` pages and
- * `maxBytes` per upload) and sending them concurrently. A range that fits is sent as the
- * original file with its 0-based `pages`; otherwise each chunk is copied into its own PDF on
+ * `maxBytes` per upload) and sending them concurrently. A document that fits is sent as the
+ * original file with the range's 0-based `pages`; otherwise each chunk is copied into its own PDF on
  * the CPU pool (a chunk over the byte limit is halved until it fits). Every chunk's answer
  * must have one page per page asked for; a chunk that fails names its pages (`page 51–100`).
  */
@@ -75,6 +75,8 @@ export interface ChunkRunOptions {
   filePath: string;
   /** Size of `filePath` in bytes. */
   fileBytes: number;
+  /** Pages of the whole document. */
+  pageCount: number;
   first: number;
   last: number;
   maxPages: number;
@@ -109,8 +111,10 @@ interface Prepared {
 
 /** The file(s) for one span: its own PDF, halved while it is over the byte limit. */
 const prepare = async (o: ChunkRunOptions, span: PageSpan, seq: string): Promise<Prepared[]> => {
+  // the original file goes as it is only when the whole document fits one request (the API's
+  // limits are per document); otherwise the span's pages are copied into a small PDF
   const whole = o.first === span.first && o.last === span.last;
-  if (whole && o.fileBytes <= o.maxBytes) {
+  if (whole && o.pageCount <= o.maxPages && o.fileBytes <= o.maxBytes) {
     const pages = range(span).map((p) => p - 1);
     return [{ span, filePath: o.filePath, pages, bytes: o.fileBytes, split: false }];
   }

@@ -143,6 +143,7 @@ export const mistralOcrPdf = async (
       runOcrChunks({
         filePath: opts.filePath,
         fileBytes: await fileSize(opts.filePath),
+        pageCount: info.page_count,
         first,
         last,
         maxPages: opts.maxPagesPerRequest ?? 50,
