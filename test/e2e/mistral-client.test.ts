@@ -361,10 +361,14 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     const doneB = expectSequence(await terminalOf(b.path), ackB.body.job.id, b.token, 'completed');
     expect(markers(doneB.body.data.extracted_text)).toEqual([5, 6]);
     expect(doneB.body.data.mistral_ocr_images_url).toBeUndefined();
+    // the 6-page document is over the test's 3 pages per request, so only the range's pages
+    // are copied into a small PDF and uploaded: pages 2–4 and 5–6, asked as 0-based pages of it
     expect(fake.requestsOf('mistral.ocr').map((r) => r.summary.pages)).toEqual([
-      [1, 2, 3],
-      [4, 5],
+      [0, 1, 2],
+      [0, 1],
     ]);
+    const uploaded = fake.requestsOf('mistral.files.upload').map((r) => r.summary.bytes as number);
+    expect(Math.max(...uploaded)).toBeLessThan(pdf.length);
   });
 
   it('a chunk that keeps failing ends the job with one error callback naming its pages', async () => {
@@ -408,8 +412,33 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
   });
 });
 
-describe('vision methods through POST /api/pdf/process', () => {
-  it('llm and llm_and_native complete with the vision model Markdown per page and its usage; use_cache reuses the answers', async () => {
+describe('other methods through POST /api/pdf/process', () => {
+  it('preview_and_mistral_ocr: OCR text plus a pages archive of previews', async () => {
+    const pdf = await numberedPdf(2);
+    const c = clientFields();
+    const ack = await submit(
+      '/api/pdf/process',
+      {
+        extraction_method: 'preview_and_mistral_ocr',
+        useCache: 'true',
+        callback_url: c.fields.callback_url,
+        callback_token: c.token,
+      },
+      pdf,
+    );
+    const done = expectSequence(await terminalOf(c.path), ack.body.job.id, c.token, 'completed');
+    expect(markers(done.body.data.extracted_text)).toEqual([1, 2]);
+    expect(done.body.data.mistral_ocr_raw_url).toBe(
+      `/api/pdf/jobs/${ack.body.job.id}/mistral-ocr-raw`,
+    );
+    const pages = downloads.get(ack.body.job.id)![0]!;
+    expect(Object.keys(unzipSync(pages.bytes)).sort()).toEqual([
+      'preview_001.jpg',
+      'preview_002.jpg',
+    ]);
+  });
+
+  it('vision: llm and llm_and_native complete with the vision model Markdown per page and its usage; use_cache reuses the answers', async () => {
     const pdf = await textPdf([['Erste Seite.'], ['Zweite Seite.']]);
     for (const method of ['llm', 'llm_and_native']) {
       const c = clientFields();

@@ -34,13 +34,15 @@ let fake: FakeProviders;
 let home: { dir: string; cleanup: () => void };
 let runs = 0;
 
-const gatewayFor = (f: FakeProviders): ModelGateway => {
+const gatewayFor = (f: FakeProviders, timeoutSec = 20, maxRetries = 1): ModelGateway => {
   const config = loadConfig({
     home: home.dir,
     env: {},
     overrides: {
       llm: {
-        providers: { mistral: { base_url: f.mistralBaseUrl, max_retries: 1, timeout_sec: 20 } },
+        providers: {
+          mistral: { base_url: f.mistralBaseUrl, max_retries: maxRetries, timeout_sec: timeoutSec },
+        },
       },
     },
   });
@@ -64,6 +66,7 @@ const run = async (
   pdf: Uint8Array,
   over: Partial<MistralOcrPdfOptions> = {},
   f: FakeProviders = fake,
+  gw: ModelGateway = gatewayFor(f),
 ) => {
   const filePath = await writeTemp(home.dir, `doc-${++runs}.pdf`, pdf);
   const workDir = join(home.dir, 'work', `run-${runs}`);
@@ -71,7 +74,7 @@ const run = async (
     filePath,
     workDir,
     method: 'mistral_ocr_with_pages',
-    ocr: caller(gatewayFor(f)),
+    ocr: caller(gw),
     ...over,
   });
   return { result, workDir };
@@ -311,6 +314,45 @@ describe('mistralOcrPdf', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+describe('mistralOcrPdf: cancel and timeouts', () => {
+  it('a cancel aborts the OCR request at once, deletes the upload and leaves nothing behind', async () => {
+    const pdf = await numberedPdf(3);
+    fake.setLatency(10_000);
+    const filePath = await writeTemp(home.dir, 'cancel.pdf', pdf);
+    const workDir = join(home.dir, 'work', 'cancelled');
+    const ac = new AbortController();
+    const started = Date.now();
+    const p = mistralOcrPdf({
+      filePath,
+      workDir,
+      method: 'mistral_ocr',
+      ocr: caller(gatewayFor(fake)),
+      signal: ac.signal,
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    ac.abort();
+    await expectCode(p, 'CANCELLED');
+    expect(Date.now() - started).toBeLessThan(5000);
+    fake.setLatency(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ocrRequests()[0]!.aborted).toBe(true);
+    expect(fake.storedFiles).toBe(0);
+    expect(existsSync(workDir)).toBe(false);
+  });
+
+  it('a provider that does not answer in time fails the chunk with its pages named', async () => {
+    const pdf = await numberedPdf(4);
+    fake.fail('mistral.ocr', { hang: true });
+    const err = await expectCode(
+      run(pdf, { maxPagesPerRequest: 2, concurrency: 1 }, fake, gatewayFor(fake, 1, 0)),
+      'LLM_REQUEST_FAILED',
+    );
+    expect(err.message).toContain('Mistral OCR failed for page 1–2');
+    expect(err.message).toContain('did not answer in time');
+    expect(fake.storedFiles).toBe(0);
   });
 });
 
