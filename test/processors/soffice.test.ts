@@ -67,8 +67,8 @@ describe('convertToPdf', () => {
     await convertToPdf(input, out, { path: 'soffice', timeoutMs: 120_000, maxConcurrent: 2 });
     const doc = mupdf.Document.openDocument(readFileSync(out), 'application/pdf');
     expect(doc.countPages()).toBe(2);
-    expect(doc.loadPage(0).toStructuredText().asText()).toContain('Konvertierung');
-    expect(doc.loadPage(1).toStructuredText().asText()).toContain('Zweite Seite.');
+    expect(doc.loadPage(0).toStructuredText('preserve-whitespace').asText()).toContain('Konvertierung');
+    expect(doc.loadPage(1).toStructuredText('preserve-whitespace').asText()).toContain('Zweite Seite.');
   }, 130_000);
 
   it('a missing soffice is MEDIA_TOOL_MISSING naming the Debian packages', async () => {
