@@ -3,7 +3,6 @@
  * the real LibreOffice (previews, DOCX → PDF) and stand-in scripts for a missing, hanging or
  * cancelled soffice.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +17,9 @@ import { WorkerManager } from '../../src/worker/worker-manager.js';
 import type { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { fastWorkerOptions, openSqlite, quietLogger, tempDir, waitForJob } from '../helpers/worker-fixtures.js';
 import { docx, makeDocx, makePptx, solidPng } from '../helpers/make-office.js';
+import { skipWithoutSoffice } from '../helpers/soffice.js';
 
-const hasSoffice = spawnSync('sh', ['-c', 'command -v soffice'], { stdio: 'ignore' }).status === 0;
-if (!hasSoffice) console.warn('[office-handler.test] soffice is not installed: previews and office_via_pdf conversions are skipped');
+const noSoffice = skipWithoutSoffice('office-handler.test');
 
 interface Env {
   store: SqliteJobStore;
@@ -118,7 +117,7 @@ describe('office job type', () => {
     expect(r.metadata).toMatchObject({ file_name: 'Quartal.docx', format: 'docx', image_count: 1 });
     expect(r.metadata.text_contents).toHaveLength(1);
     expect(r.is_from_cache).toBe(false);
-    if (hasSoffice) {
+    if (!noSoffice) {
       expect(r.previews.length).toBeGreaterThanOrEqual(1);
       expect(r.metadata.previews_skipped).toBeNull();
     }
@@ -129,7 +128,7 @@ describe('office job type', () => {
     expect((fresh.results as Record<string, any>).is_from_cache).toBe(false);
   }, 120_000);
 
-  it.skipIf(!hasSoffice)('renders one preview per slide of a PPTX', async () => {
+  it.skipIf(noSoffice)('renders one preview per slide of a PPTX', async () => {
     const file = env.upload('deck.pptx', makePptx([{ title: 'Eins', bullets: [{ text: 'a' }] }, { title: 'Zwei' }, { title: 'Drei' }]));
     const job = await env.run('office', { upload_path: file });
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
@@ -153,7 +152,7 @@ describe('office job type', () => {
 });
 
 describe('office_via_pdf job type', () => {
-  it.skipIf(!hasSoffice)('converts with LibreOffice, then runs the pdf code path with the page range honoured', async () => {
+  it.skipIf(noSoffice)('converts with LibreOffice, then runs the pdf code path with the page range honoured', async () => {
     const file = env.upload('three.docx', threePages);
     const job = await env.run('office_via_pdf', { upload_path: file, original_filename: 'Drei Seiten.docx', extraction_method: 'native', page_start: 2, page_end: 3 });
     expect(job.status, JSON.stringify(job.error)).toBe('completed');

@@ -4,7 +4,6 @@
  * child), get cancelled (child killed, profile dir removed), fail (CONVERSION_FAILED with its
  * output), be missing (MEDIA_TOOL_MISSING naming the Debian packages), run too often at once.
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +13,11 @@ import * as mupdf from 'mupdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertToPdf } from '../../src/processors/office/index.js';
 import { docx, makeDocx } from '../helpers/make-office.js';
+import { skipWithoutSoffice } from '../helpers/soffice.js';
 
 let dir: string;
 let input: string;
-const hasSoffice = spawnSync('sh', ['-c', 'command -v soffice'], { stdio: 'ignore' }).status === 0;
-if (!hasSoffice) console.warn('[soffice.test] soffice is not installed: the real-conversion test is skipped (apt-get install libreoffice-writer-nogui)');
+const noSoffice = skipWithoutSoffice('soffice.test');
 
 /** A shell script standing in for soffice; `body` sees the arguments as "$@". */
 const standIn = (name: string, body: string): string => {
@@ -62,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('convertToPdf', () => {
-  it.skipIf(!hasSoffice)('converts a DOCX to a PDF with the real LibreOffice', async () => {
+  it.skipIf(noSoffice)('converts a DOCX to a PDF with the real LibreOffice', async () => {
     const out = path.join(dir, 'real.pdf');
     await convertToPdf(input, out, { path: 'soffice', timeoutMs: 120_000, maxConcurrent: 2 });
     const doc = mupdf.Document.openDocument(readFileSync(out), 'application/pdf');

@@ -4,7 +4,6 @@
  * callback_url with the token, and every URL in it answers 200 while the receiver still holds
  * the `completed` request open (artifacts are ready before completion).
  */
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { officeJobType } from '../../src/handlers/office/office-handler.js';
 import { officeViaPdfJobType } from '../../src/handlers/office/office-via-pdf-handler.js';
@@ -16,9 +15,9 @@ import { createTestApi, until, type TestApi } from '../api/api-fixtures.js';
 import { docx, makeDocx, makePptx, solidPng } from '../helpers/make-office.js';
 import { testDispatcherOptions } from './harness.js';
 import { startReceiver, type ReceivedRequest, type Receiver } from './receiver.js';
+import { skipWithoutSoffice } from '../helpers/soffice.js';
 
-const hasSoffice = spawnSync('sh', ['-c', 'command -v soffice'], { stdio: 'ignore' }).status === 0;
-if (!hasSoffice) console.warn('[office-webhook.test] soffice is not installed: the office_via_pdf callback test is skipped');
+const noSoffice = skipWithoutSoffice('office-webhook.test');
 
 const HOLD_MS = 1500;
 let api: TestApi;
@@ -113,7 +112,7 @@ describe('office completed callback', () => {
     expect(mine.filter((r) => r.body.phase === 'completed')).toHaveLength(1);
   }, 60_000);
 
-  it.skipIf(!hasSoffice)('office_via_pdf sends images_archive_url with includeImages, and it answers 200 before completion', async () => {
+  it.skipIf(noSoffice)('office_via_pdf sends images_archive_url with includeImages, and it answers 200 before completion', async () => {
     const png = await solidPng(50, 30);
     const bytes = makeDocx([docx.heading(1, 'Mit Bild'), docx.image('rIdImg1', 'Bild', 1)], { images: [{ name: 'image1.png', bytes: png }] });
     const { body } = await post({ callback_url: receiver.url('/cb/via-pdf'), extraction_method: 'native', includeImages: 'true' }, { bytes, name: 'bild.docx' }, '/api/office/process-via-pdf');
