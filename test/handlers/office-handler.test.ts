@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type DeepPartial } from '../../src/config/load-config.js';
 import type { SecretaryConfig } from '../../src/config/defaults.js';
 import type { Job } from '../../src/core/job.js';
+import { startFakeProviders } from '../../src/fake-providers/index.js';
 import { registerBuiltinHandlers } from '../../src/handlers/index.js';
 import { ModelGateway } from '../../src/processors/llm/index.js';
 import { closeCpuPool } from '../../src/worker/cpu-pool.js';
@@ -33,9 +34,12 @@ interface Env {
 
 const envs: Env[] = [];
 
-const startEnv = async (office: DeepPartial<SecretaryConfig['processors']['office']> = {}): Promise<Env> => {
+const startEnv = async (
+  office: DeepPartial<SecretaryConfig['processors']['office']> = {},
+  more: { env?: Record<string, string>; llm?: DeepPartial<SecretaryConfig['llm']> } = {},
+): Promise<Env> => {
   const t = tempDir('secretary-office-job-');
-  const config = loadConfig({ home: t.dir, env: {}, overrides: { processors: { office } } });
+  const config = loadConfig({ home: t.dir, env: more.env ?? {}, overrides: { processors: { office }, ...(more.llm ? { llm: more.llm } : {}) } });
   mkdirSync(join(config.paths.cache_dir, 'uploads'), { recursive: true });
   const store = await openSqlite(join(t.dir, 'data', 'q.db'));
   const registry = registerBuiltinHandlers(new HandlerRegistry(), { config, models: ModelGateway.fromConfig(config) });
@@ -181,6 +185,26 @@ describe('office_via_pdf job type', () => {
     expect(job.attempts).toBe(1);
     expect(job.logs.some((l) => l.message.includes('input:'))).toBe(false);
   });
+
+  it.skipIf(noSoffice)('with Mistral configured (the local fake), mistral_ocr runs through the pdf code path', async (t) => {
+    const fake = await startFakeProviders();
+    try {
+      const e = await startEnv({}, { env: { MISTRAL_API_KEY: 'k' }, llm: { providers: { mistral: { base_url: fake.mistralBaseUrl } } } });
+      const job = await e.run('office_via_pdf', { upload_path: e.upload('mistral.docx', threePages), page_start: 1, page_end: 2 });
+      // until the pdf type's Mistral OCR method has landed, the pdf code path itself refuses the method
+      if (job.error?.code === 'LLM_NOT_CONFIGURED' && fake.requests.length === 0) {
+        t.skip('the pdf job type has no Mistral OCR method yet (the provider check of office_via_pdf passed)');
+      }
+      expect(job.status, JSON.stringify(job.error)).toBe('completed');
+      const r = job.results as Record<string, any>;
+      expect(r.extracted_text).toContain('--- Seite 1 ---');
+      expect(r.extracted_text).toContain('Seite eins Text.');
+      expect(r.extracted_text).not.toContain('Seite drei Text.');
+      expect(fake.requests.length).toBeGreaterThan(0);
+    } finally {
+      await fake.close();
+    }
+  }, 120_000);
 
   it('a missing soffice fails the job with MEDIA_TOOL_MISSING (no retry)', async () => {
     const e = await startEnv({ soffice_path: join(tempDir().dir, 'missing', 'soffice') });
