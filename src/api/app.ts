@@ -19,6 +19,9 @@ import { jobRoutes } from './routes/jobs.js';
 import { pdfIngressRoutes } from './routes/pdf-ingress.js';
 import { streamRoutes } from './routes/streams.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
+import { statsRoutes } from './routes/stats.js';
 
 const MB = 1024 * 1024;
 
@@ -53,5 +56,8 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(artifactRoutes, routeOpts);
   await app.register(webhookRoutes, routeOpts);
   await app.register(pdfIngressRoutes, routeOpts);
+  await app.register(eventRoutes, routeOpts);
+  await app.register(statsRoutes, routeOpts);
+  await app.register(dashboardRoutes, routeOpts);
   return app;
 };
