@@ -42,6 +42,8 @@ export interface ActivityTrackerOptions {
 type Ending = 'completed' | 'failed' | 'cancelled';
 const ENDINGS: readonly Ending[] = ['completed', 'failed', 'cancelled'];
 const MINUTE = 60_000;
+/** Reads for the API join the queue history at most this often. */
+const MIN_GAP_MS = 5000;
 
 export const countByStatus = (stats: StoreStats): Record<JobStatus, number> => {
   const out: Record<JobStatus, number> = { pending: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
@@ -58,7 +60,9 @@ export class ActivityTracker {
   private lastTotals: Record<Ending, number> | null = null;
   private unsubscribe: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private sampling: Promise<void> | null = null;
+  private reading: Promise<StoreStats | null> | null = null;
+  private last: { at: number; stats: StoreStats } | null = null;
+  private lastSampleAt = 0;
   private readonly sampleMs: number;
   private readonly keepMs: number;
   private readonly startedAt = Date.now();
@@ -93,7 +97,7 @@ export class ActivityTracker {
     this.unsubscribe = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.sampling;
+    await this.reading;
   }
 
   private count(kind: Ending, at: number, n = 1): void {
@@ -107,26 +111,51 @@ export class ActivityTracker {
     this.sinceSample[kind] += n;
   }
 
-  /** Takes one sample now (also used by tests); never throws. */
+  /** Takes one sample now (the timer, tests); never throws. */
   sample(): Promise<void> {
-    if (this.sampling) return this.sampling;
-    this.sampling = (async () => {
-      try {
-        const stats = await this.store.stats();
-        this.record(stats, Date.now());
-      } catch (err) {
-        this.opts.onError?.(coerceError(err));
-      } finally {
-        this.sampling = null;
-      }
-    })();
-    return this.sampling;
+    return this.read(true).then(() => undefined);
   }
 
-  /** Adds a queue sample from `stats` taken at `now`. */
-  record(stats: StoreStats, now: number): void {
+  /**
+   * Store stats, read now or by a read already in flight (concurrent callers share one
+   * query), or no older than `maxAgeMs` (default 0: always read). A read joins the history
+   * when the last sample is at least `MIN_GAP_MS` old, which sharpens the chart while
+   * someone watches.
+   */
+  async current(maxAgeMs = 0): Promise<StoreStats> {
+    if (this.last && Date.now() - this.last.at < maxAgeMs) return this.last.stats;
+    const stats = await this.read(false);
+    if (stats) return stats;
+    return this.store.stats();
+  }
+
+  private read(force: boolean): Promise<StoreStats | null> {
+    if (this.reading) return this.reading;
+    const run = (async () => {
+      try {
+        const stats = await this.store.stats();
+        const now = Date.now();
+        this.last = { at: now, stats };
+        this.record(stats, now, force || now - this.lastSampleAt >= MIN_GAP_MS);
+        return stats;
+      } catch (err) {
+        this.opts.onError?.(coerceError(err));
+        return null;
+      } finally {
+        this.reading = null;
+      }
+    })();
+    this.reading = run;
+    return run;
+  }
+
+  /** Takes in `stats` read at `now`: corrects the endings; adds a queue sample when `keep`. */
+  private record(stats: StoreStats, now: number, keep: boolean): void {
     const by = countByStatus(stats);
-    this.samples.push({ t: new Date(now).toISOString(), pending: by.pending, ready: stats.ready, processing: by.processing });
+    if (keep) {
+      this.samples.push({ t: new Date(now).toISOString(), pending: by.pending, ready: stats.ready, processing: by.processing });
+      this.lastSampleAt = now;
+    }
     const totals = { completed: by.completed, failed: by.failed, cancelled: by.cancelled };
     if (this.lastTotals && !this.store.capabilities.crossProcessEvents) {
       for (const k of ENDINGS) {

@@ -130,6 +130,27 @@ describe('dashboard routes with API keys', () => {
     }
   });
 
+  it('sends one resync instead of a flood of job events (unless coalesce_ms=0)', async () => {
+    const coalesced = await openSse(`${base}/api/events?access_token=${ADMIN}`);
+    const every = await openSse(`${base}/api/events?access_token=${ADMIN}&coalesce_ms=0`);
+    try {
+      await coalesced.waitFor((e) => e.event === 'ready');
+      await every.waitFor((e) => e.event === 'ready');
+      const { batch_id, job_ids } = (await post('/api/batches', { jobs: Array.from({ length: 300 }, () => ({ job_type: 'echo' })) }, ADMIN)).data;
+      expect(job_ids).toHaveLength(300);
+      const resync = await coalesced.waitFor((e) => e.event === 'resync');
+      expect(resync.data.changes).toBeGreaterThan(100);
+      await every.waitFor((e) => e.event === 'batch' && e.data.batch_id === batch_id && e.data.status === 'completed', 15_000);
+      const completed = new Set(every.events.filter((e) => e.event === 'job' && e.data.status === 'completed').map((e) => e.data.job_id));
+      expect(job_ids.every((id: string) => completed.has(id))).toBe(true);
+      expect(every.events.some((e) => e.event === 'resync')).toBe(false);
+      expect(coalesced.events.filter((e) => e.event === 'job').length).toBeLessThan(300);
+    } finally {
+      coalesced.close();
+      every.close();
+    }
+  });
+
   it('reports queue depth, endings per minute and the worker at /api/stats', async () => {
     for (let i = 0; i < 3; i++) await post('/api/jobs', { job_type: 'echo' }, ADMIN);
     await post('/api/jobs', { job_type: 'echo', parameters: { fail_with: 'unrecoverable' } }, ADMIN);

@@ -245,6 +245,26 @@ describe.skipIf(!!skip)('dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('catches up after a flood (a batch of 300 jobs): table, header and batch counters', async () => {
+    const { page, errors } = await signedIn();
+    const { batch_id, job_ids } = (await post('/api/batches', { batch_name: 'flood', jobs: Array.from({ length: 300 }, (_, i) => ({ job_type: 'echo', parameters: { message: `f${i}` } })) })).data;
+    await until(async () => (await t.store.getBatch(batch_id))?.status === 'completed', 15_000);
+    // the newest job of the batch shows up completed without a reload
+    await page.waitForSelector(`tr[data-job-id="${job_ids[299]}"][data-status="completed"]`);
+    await expect.poll(() => page.textContent('#q-pending'), { timeout: 10_000 }).toBe('0');
+    await page.click('.tabs button[data-tab="batches"]');
+    const row = page.locator(`tr[data-batch-id="${batch_id}"]`);
+    await expect.poll(() => row.textContent()).toContain('flood');
+    expect(await row.locator('.badge').textContent()).toBe('completed');
+    expect(await row.locator('td.num').allTextContents()).toEqual(['300', '0', '0', '300', '0', '0']);
+    // a click shows the batch's jobs
+    await row.click();
+    await expect.poll(() => page.inputValue('#f-batch')).toBe(batch_id);
+    await expect.poll(() => page.locator('tr.job-row').count()).toBe(50);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('opens without a key prompt when the server has no keys (loopback mode)', async () => {
     const open = await createTestApi({ worker: true });
     try {

@@ -73,6 +73,12 @@ const live = createLive({
     void jobs.reload();
     if (panel.jobId) void panel.refresh();
   },
+  onResync: () => {
+    jobs.onResync();
+    panel.onResync();
+    batches.onResync();
+    header.onResync();
+  },
   onState: setLiveState,
   probe: () => api('api/jobs?limit=1'),
 });

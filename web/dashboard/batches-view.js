@@ -75,6 +75,9 @@ export const createBatchesView = ({ onShowJobs }) => {
     onJob(c) {
       if (state.visible && c.batch_id && state.shown.has(c.batch_id)) scheduleReload();
     },
+    onResync() {
+      if (state.visible) scheduleReload();
+    },
     onBatch(c) {
       if (state.visible && (state.shown.has(c.batch_id) || state.page === 0)) scheduleReload();
     },

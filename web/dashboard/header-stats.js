@@ -63,6 +63,7 @@ export const createHeaderStats = () => {
       if (timer) clearInterval(timer);
       timer = null;
     },
+    onResync: () => soon(),
     onJob(c) {
       if (c.status === 'completed' || c.status === 'failed' || c.status === 'cancelled' || c.status === 'pending') soon();
     },

@@ -181,6 +181,10 @@ export const createJobPanel = ({ onChanged, onClosed, onShowBatch }) => {
     },
     close: closePanel,
     refresh,
+    /** Many jobs changed at once (no single events): re-read the open job soon. */
+    onResync() {
+      if (currentId) scheduleRefresh();
+    },
     /** A change from the stream: move the progress at once, re-read the job soon. */
     onJob(c) {
       if (!job || c.job_id !== currentId || c.version <= job.version) return;

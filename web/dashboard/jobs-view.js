@@ -121,7 +121,7 @@ export const createJobsView = ({ onOpen }) => {
     });
     return state.loading;
   };
-  const scheduleReload = throttle(() => void reload(), 1000);
+  const scheduleReload = throttle(() => void reload(), 500);
 
   const matches = (c) => {
     const f = state.filters;
@@ -208,7 +208,7 @@ export const createJobsView = ({ onOpen }) => {
     void reload();
   });
 
-  return { reload, onJob, select, setFilters, get filters() { return { ...state.filters }; }, setJobTypes: (types) => {
+  return { reload, onJob, onResync: () => scheduleReload(), select, setFilters, get filters() { return { ...state.filters }; }, setJobTypes: (types) => {
     const sel = $('#f-type');
     const current = sel.value;
     fill(sel, h('option', { value: '' }, 'all types'), types.map((t) => h('option', { value: t }, t)));

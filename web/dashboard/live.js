@@ -4,7 +4,8 @@
 import { eventsUrl } from './api.js';
 
 /**
- * handlers: onJob(change), onBatch(change), onReady(), onState('connecting'|'live'|'reconnecting'|'down', detail),
+ * handlers: onJob(change), onBatch(change), onReady(), onResync() (too many changes at once:
+ * reload), onState('connecting'|'live'|'reconnecting'|'down', detail),
  * probe(): an API call whose failure tells why the stream was refused (a 401 signs the user out).
  */
 export const createLive = (handlers) => {
@@ -35,6 +36,7 @@ export const createLive = (handlers) => {
       const c = parse(e);
       if (c) handlers.onJob(c);
     });
+    es.addEventListener('resync', () => handlers.onResync());
     es.addEventListener('batch', (e) => {
       const c = parse(e);
       if (c) handlers.onBatch(c);

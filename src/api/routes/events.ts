@@ -7,6 +7,10 @@
  *   change of a job per `coalesce_ms` window (a burst of progress reports becomes one event).
  *   A job event with a `batch_id` means that batch's counters may have changed.
  * - `batch`: `{batch_id, status}` when a batch's status changes.
+ * - `resync`: `{changes}` instead of the job events of one window when more than
+ *   `RESYNC_OVER` jobs changed in it (a flood, e.g. a batch of thousands draining): the
+ *   client reloads what it shows. Bounds the stream and the browser's work under any load.
+ *   `coalesce_ms=0` turns coalescing and `resync` off (every change is sent).
  * Heartbeat comments every `server.sse_heartbeat_sec`. User keys see their own jobs and those
  * their `access_control` opens to them, like the list routes; admin keys see everything.
  * Browsers authenticate with `?access_token=` (EventSource cannot send headers).
@@ -22,6 +26,9 @@ const EventsQuery = Type.Object({
   access_token: Type.Optional(Type.String({ maxLength: 4096, description: 'API key for browsers (EventSource cannot send headers).' })),
   coalesce_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 5000, description: 'Window in which changes of one job are merged into its latest. Default 250.' })),
 });
+
+/** More changed jobs than this in one coalescing window are sent as one `resync` event. */
+export const RESYNC_OVER = 100;
 
 /** Per-connection memory of read decisions (access control never changes after creation). */
 const MAX_DECISIONS = 5000;
@@ -73,7 +80,8 @@ export const eventRoutes = async (root: FastifyInstance, opts: RouteOptions): Pr
       let flushTimer: NodeJS.Timeout | null = null;
       const flush = (): void => {
         flushTimer = null;
-        for (const c of pendingJobs.values()) stream.send('job', jobData(c));
+        if (pendingJobs.size > RESYNC_OVER) stream.send('resync', { changes: pendingJobs.size });
+        else for (const c of pendingJobs.values()) stream.send('job', jobData(c));
         pendingJobs.clear();
       };
       const deliver = (c: FeedChange): void => {

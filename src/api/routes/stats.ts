@@ -33,7 +33,7 @@ export const statsRoutes = async (root: FastifyInstance, opts: StatsRouteOptions
     '/api/stats',
     { schema: { tags: ['ops'], summary: 'Queue depth, throughput per minute, outbox and worker (dashboard header)', querystring: StatsQuery } },
     async (req) => {
-      const stats = await store.stats();
+      const stats = await tracker.current();
       const by = countByStatus(stats);
       const worker = opts.deps.worker;
       return {
