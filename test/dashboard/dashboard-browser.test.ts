@@ -4,12 +4,14 @@
  * panel), cancel / delete / retry / redeliver from the UI, filters, and the keyless mode.
  * Skipped with the reason when /usr/bin/chromium is missing (an error under CI).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
+import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatcherOptionsFromConfig } from '../../src/cli/runtime.js';
 import type { JobStatus } from '../../src/core/job.js';
@@ -87,7 +89,25 @@ describe.skipIf(!!skip)('dashboard in Chromium', () => {
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    t = await createTestApi({ worker: true, keys: [{ key: KEY }], config: { security: { allow_private_urls: true } } });
+    t = await createTestApi({
+      worker: true,
+      keys: [{ key: KEY }],
+      config: { security: { allow_private_urls: true } },
+      // a job type whose results name artifacts the way the pdf handler's do
+      register: (r) =>
+        r.register({
+          type: 'artifacts',
+          parameters: Type.Object({}, { additionalProperties: true }),
+          handler: async () => ({
+            archive_path: 'dash/images.zip',
+            archive_filename: 'dash-images.zip',
+            text_contents: ['/api/pdf/text-content/cache/dash/page_001.txt'],
+          }),
+        }),
+    });
+    mkdirSync(join(t.config.paths.cache_dir, 'dash'), { recursive: true });
+    writeFileSync(join(t.config.paths.cache_dir, 'dash', 'images.zip'), zipSync({ 'image_001.txt': new TextEncoder().encode('pixels') }));
+    writeFileSync(join(t.config.paths.cache_dir, 'dash', 'page_001.txt'), 'Seite eins: Text aus dem Cache.');
     webhooks = new WebhookDispatcher(t.store, t.registry, dispatcherOptionsFromConfig(t.config), silentLogger);
     webhooks.start();
     base = await listen(t);
@@ -212,6 +232,22 @@ describe.skipIf(!!skip)('dashboard in Chromium', () => {
     } finally {
       stop();
     }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('downloads the archive with the key and opens text files from the results', async () => {
+    const id = (await post('/api/jobs', { job_type: 'artifacts', parameters: {} })).data.job_id as string;
+    await until(async () => (await statusOf(id)) === 'completed', 5000);
+    const { page, errors } = await signedIn(`#job=${id}`);
+    await page.waitForSelector('#job-panel[data-status="completed"] .panel-artifacts ul.artifacts');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#job-panel .panel-artifacts ul.artifacts button')]);
+    expect(download.suggestedFilename()).toBe('dash-images.zip');
+    const saved = readFileSync(await download.path());
+    expect(new TextDecoder().decode(unzipSync(saved)['image_001.txt'])).toBe('pixels');
+    await page.waitForSelector('.toast-ok');
+    await page.click('#job-panel .text-files button');
+    await expect.poll(() => page.textContent('#job-panel .text-files')).toContain('Seite eins: Text aus dem Cache.');
     expect(errors).toEqual([]);
     await page.close();
   });

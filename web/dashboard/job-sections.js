@@ -10,11 +10,13 @@ const TEXT_ROUTES = /^\/api\/(?:pdf\/text-content|files\/text)\//;
 const PREVIEW_KEYS = ['extracted_text', 'text', 'markdown', 'transcript', 'content', 'output_text', 'message'];
 const PREVIEW_CHARS = 3000;
 
+const built = new WeakMap();
+
 /** Rebuilds `el` from `build()` only when `value` differs from the last build. */
 export const section = (el, value, build) => {
   const key = JSON.stringify(value ?? null);
-  if (el.dataset.key === key) return;
-  el.dataset.key = key;
+  if (built.get(el) === key) return;
+  built.set(el, key);
   fill(el, build());
 };
 
