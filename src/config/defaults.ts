@@ -64,6 +64,8 @@ export interface SecretaryConfig {
     max_wait_ms: number;
     /** SSE heartbeat interval in seconds. Default 15. */
     sse_heartbeat_sec: number;
+    /** Serve the dashboard page at `/` (its data still needs an API key). Default true. */
+    dashboard: boolean;
   };
   auth: {
     /** Keys; `SECRETARY_SERVICE_API_KEY` adds one admin key. Empty: loopback-only, no auth. */
@@ -218,6 +220,7 @@ export const DEFAULT_CONFIG = {
     upload_limit_mb: 100,
     max_wait_ms: 600_000,
     sse_heartbeat_sec: 15,
+    dashboard: true,
   },
   auth: { api_keys: [] },
   store: { url: '', sqlite_synchronous: 'normal', listen_url: null, max_log_entries: 500 },
