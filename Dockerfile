@@ -44,6 +44,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY config ./config
+COPY web ./web
 RUN mkdir -p /app/cache /app/data && chown secretary:secretary /app/cache /app/data
 USER secretary
 VOLUME ["/app/cache", "/app/data"]
