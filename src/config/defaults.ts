@@ -143,6 +143,12 @@ export interface SecretaryConfig {
   processors: {
     pdf: { max_pages: number; max_file_size_mb: number; download_timeout_sec: number };
     imageocr: { max_file_size_mb: number; max_side_px: number };
+    /** Template files (`<Name>.md`, `<Name>_<lang>.md`). `dir` null: `<home>/templates` when it exists, else the bundled `templates/`. */
+    templates: { dir: string | null };
+    /** Web pages fetched for templates (URL mode). Defaults 30 s and 10 MB. */
+    web: { timeout_sec: number; max_size_mb: number };
+    /** `response_format` of template calls on `json_mode` providers: `json_schema` (default) or `json_object` (servers without structured outputs). */
+    transformer: { response_format: 'json_schema' | 'json_object' };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
   };
@@ -236,6 +242,9 @@ export const DEFAULT_CONFIG = {
   processors: {
     pdf: { max_pages: 500, max_file_size_mb: 150, download_timeout_sec: 120 },
     imageocr: { max_file_size_mb: 10, max_side_px: 4096 },
+    templates: { dir: null },
+    web: { timeout_sec: 30, max_size_mb: 10 },
+    transformer: { response_format: 'json_schema' },
     cpu_threads: 0,
   },
   llm: {
@@ -287,10 +296,12 @@ export const NULLABLE_STRING_KEYS = new Set([
   'server.public_base_url',
   'store.listen_url',
   'webhooks.signing_secret',
+  'processors.templates.dir',
 ]);
 
 export const ENUM_KEYS: Record<string, readonly string[]> = {
   'store.sqlite_synchronous': ['normal', 'full'],
   'llm.providers.*.kind': ['openai', 'mistral'],
   'log.level': ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'processors.transformer.response_format': ['json_schema', 'json_object'],
 };

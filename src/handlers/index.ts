@@ -5,6 +5,7 @@ import type { HandlerRegistry } from '../worker/registry.js';
 import { echoJobType } from './echo/echo-handler.js';
 import { imageOcrJobType } from './imageocr/imageocr-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
+import { transformerJobTypes } from './transformer/transformer-handler.js';
 
 export interface HandlerDeps {
   config: SecretaryConfig;
@@ -17,7 +18,8 @@ export const registerBuiltinHandlers = (
   deps: HandlerDeps,
 ): HandlerRegistry => {
   registry.register(echoJobType);
-  registry.register(pdfJobType(deps.config));
-  registry.register(imageOcrJobType(deps.config));
+  registry.register(pdfJobType(deps.config, deps.models));
+  registry.register(imageOcrJobType(deps.config, deps.models));
+  for (const def of transformerJobTypes(deps)) registry.register(def);
   return registry;
 };
