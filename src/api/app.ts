@@ -19,6 +19,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { pdfIngressRoutes } from './routes/pdf-ingress.js';
 import { streamRoutes } from './routes/streams.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { transformerRoutes } from './routes/transformer.js';
 
 const MB = 1024 * 1024;
 
@@ -53,5 +54,6 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(artifactRoutes, routeOpts);
   await app.register(webhookRoutes, routeOpts);
   await app.register(pdfIngressRoutes, routeOpts);
+  await app.register(transformerRoutes, routeOpts);
   return app;
 };

@@ -25,7 +25,7 @@ export const PLACEHOLDER_SOURCE = String.raw`\{\{([A-Za-z][A-Za-z0-9_]*)(?:\|((?
 export const placeholderPattern = (): RegExp => new RegExp(PLACEHOLDER_SOURCE, 'g');
 
 const SYSTEM_PROMPT_MARKER = /^---[ \t]*systemprompt[ \t]*$/im;
-const KEY_LINE = /^([^\s:#\-][^:]*?)[ \t]*:(.*)$/;
+const KEY_LINE = /^([^\s:#-][^:]*?)[ \t]*:(.*)$/;
 const ARRAY_HINT = /\b(arrays?|json[- ]?(list|liste|array))\b/i;
 
 /** The description asks for a JSON array (`Array von …`, `as a JSON array`); comma lists stay strings. */
