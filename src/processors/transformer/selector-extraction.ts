@@ -55,7 +55,7 @@ export const containerSnippets = (containers: DomElement[], max = MAX_SNIPPETS):
   return out;
 };
 
-/** `a.title@href` → selector `a.title`, attribute `href`; `` / `:scope` → the container itself. */
+/** `a.title@href` → selector `a.title`, attribute `href`; `:scope` (or `@attr` alone) → the container itself; `""` → no value. */
 export const splitSelector = (s: string): { selector: string; attr: string | null } => {
   const m = /^(.*?)\s*@([A-Za-z_:][-\w:.]*)$/.exec(s.trim());
   return m ? { selector: m[1]!.trim(), attr: m[2]! } : { selector: s.trim(), attr: null };
@@ -75,7 +75,7 @@ export const scrapeContainers = (
       const { selector, attr } = splitSelector(raw);
       let el: DomElement | null = null;
       try {
-        el = !selector || selector === ':scope' ? c : c.querySelector(selector);
+        if (raw.trim()) el = !selector || selector === ':scope' ? c : c.querySelector(selector);
       } catch {
         warnings.add(`${field}: selector ${JSON.stringify(raw)} is not valid CSS`);
       }
