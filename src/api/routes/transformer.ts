@@ -133,7 +133,9 @@ export const transformerRoutes = async (app: FastifyInstance, opts: RouteOptions
       model: f.model,
       provider: f.provider,
     });
-    checkTemplateExists(templates, parameters);
+    // an unknown template is a 404 with close names (when it is the only problem)
+    const problems = opts.deps.registry.validate('transformer', parameters);
+    if (problems.length === 1 && problems[0]!.path === '/parameters/template') checkTemplateExists(templates, parameters);
     return submit(opts, req, reply, f, { job_type: 'transformer', parameters, ...webhookFromFields(opts, f) });
   });
 

@@ -133,7 +133,8 @@ export const validateTemplateParameters =
 /** Throws `TEMPLATE_NOT_FOUND` (with close names): the ingress answers it as a 404 before `validate`. */
 export const checkTemplateExists = (templates: TemplateLibrary, p: Record<string, unknown>): void => {
   if (given(p, 'template') && !given(p, 'template_content')) {
-    templates.resolve(String(p.template), typeof p.target_language === 'string' ? p.target_language : null);
+    // the job's target language defaults to de, so the lookup does too
+    templates.resolve(String(p.template), typeof p.target_language === 'string' && p.target_language ? p.target_language : 'de');
   }
 };
 
