@@ -77,7 +77,8 @@ export const closeNames = (query: string, names: string[], n = 5): string[] => {
   return names
     .map((name) => {
       const l = name.toLowerCase();
-      const d = l.includes(q) || q.includes(l) ? 0 : distance(q, l);
+      const stem = l.replace(/_[a-z]{2}$/, '');
+      const d = l.includes(q) || q.includes(stem) ? 0 : Math.min(distance(q, l), distance(q, stem));
       return { name, d };
     })
     .filter((x) => x.d <= Math.max(3, Math.floor(q.length / 2)))
