@@ -59,7 +59,11 @@ const main = async (): Promise<void> => {
       llm: { providers: { openai: { base_url: fake.openaiBaseUrl, max_concurrent: PROVIDER } } },
     },
   });
-  const rt = await createRuntime({ config, withWorker: true, logger: pino({ level: 'warn' }, process.stderr) });
+  const rt = await createRuntime({
+    config,
+    withWorker: true,
+    logger: pino({ level: 'warn' }, process.stderr),
+  });
   const { app, url } = await startServer(rt, { host: '127.0.0.1', port: 0 });
   try {
     const ids: string[] = [];
@@ -67,7 +71,11 @@ const main = async (): Promise<void> => {
     for (let i = 0; i < JOBS; i++) {
       const { job } = await rt.store.createJob({
         job_type: 'transformer',
-        parameters: { text: `Meeting ${i}: the board decided to fund project ${i}.`, template: 'Bench', use_cache: false },
+        parameters: {
+          text: `Meeting ${i}: the board decided to fund project ${i}.`,
+          template: 'Bench',
+          use_cache: false,
+        },
       });
       ids.push(job.job_id);
     }
@@ -77,7 +85,12 @@ const main = async (): Promise<void> => {
     const probe = ids[Math.floor(JOBS / 2)]!;
     const polling = new Promise<autocannon.Result>((resolve, reject) => {
       autocannon(
-        { url: `${url}/api/jobs/${probe}`, connections: 8, duration: Math.max(2, Math.floor(ideal)), workers: 1 },
+        {
+          url: `${url}/api/jobs/${probe}`,
+          connections: 8,
+          duration: Math.max(2, Math.floor(ideal)),
+          workers: 1,
+        },
         (err, res) => (err ? reject(err) : resolve(res)),
       );
     });
@@ -86,7 +99,10 @@ const main = async (): Promise<void> => {
       const stats = await rt.store.stats();
       const by = Object.fromEntries(stats.by_status.map((s) => [s.status, s.count]));
       const open = (by.pending ?? 0) + (by.processing ?? 0);
-      const line = `done ${(by.completed ?? 0) + (by.failed ?? 0)}/${JOBS}, in flight at the provider ${rt.models.load().map((l) => `${l.in_flight}+${l.queued} queued`).join(', ')}`;
+      const line = `done ${(by.completed ?? 0) + (by.failed ?? 0)}/${JOBS}, in flight at the provider ${rt.models
+        .load()
+        .map((l) => `${l.in_flight}+${l.queued} queued`)
+        .join(', ')}`;
       if (line !== last) note(line);
       last = line;
       if (open === 0) break;

@@ -17,7 +17,13 @@ import type { SqliteJobStore } from '../../src/store/sqlite/sqlite-store.js';
 import { WebhookDispatcher } from '../../src/webhooks/webhook-dispatcher.js';
 import { HandlerRegistry } from '../../src/worker/registry.js';
 import { WorkerManager } from '../../src/worker/worker-manager.js';
-import { fastWorkerOptions, openSqlite, quietLogger, tempDir, waitForJob } from '../helpers/worker-fixtures.js';
+import {
+  fastWorkerOptions,
+  openSqlite,
+  quietLogger,
+  tempDir,
+  waitForJob,
+} from '../helpers/worker-fixtures.js';
 import { testDispatcherOptions } from '../webhooks/harness.js';
 
 /** USD per 1M tokens in the tests' price table. */
@@ -64,7 +70,10 @@ export const startTransformerHarness = async (
           },
           mistral: { base_url: fake.mistralBaseUrl },
           ...Object.fromEntries(
-            Object.entries(extraProviders).map(([k, v]) => [k, { kind: 'openai' as const, api_key_env: null, max_retries: 0, ...v }]),
+            Object.entries(extraProviders).map(([k, v]) => [
+              k,
+              { kind: 'openai' as const, api_key_env: null, max_retries: 0, ...v },
+            ]),
           ),
         },
       },
@@ -72,12 +81,22 @@ export const startTransformerHarness = async (
   });
   mkdirSync(join(config.paths.cache_dir, 'uploads'), { recursive: true });
   const store = await openSqlite(join(t.dir, 'data', 'q.db'));
-  const models = new ModelGateway({ llm: config.llm, cacheDir: config.paths.cache_dir, backoffBaseMs: 20 });
+  const models = new ModelGateway({
+    llm: config.llm,
+    cacheDir: config.paths.cache_dir,
+    backoffBaseMs: 20,
+  });
   const registry = registerBuiltinHandlers(new HandlerRegistry(), { config, models });
   const worker = new WorkerManager(
     store,
     registry,
-    fastWorkerOptions({ maxConcurrent: 4, leaseMs: 30_000, heartbeatMs: 5000, backoffBaseMs: 20, backoffMaxMs: 50 }),
+    fastWorkerOptions({
+      maxConcurrent: 4,
+      leaseMs: 30_000,
+      heartbeatMs: 5000,
+      backoffBaseMs: 20,
+      backoffMaxMs: 50,
+    }),
     quietLogger(),
   );
   const dispatcher = new WebhookDispatcher(store, registry, testDispatcherOptions(), quietLogger());
@@ -96,7 +115,8 @@ export const startTransformerHarness = async (
       if (problems.length) throw new Error(`invalid: ${JSON.stringify(problems)}`);
       return (await store.createJob(job)).job;
     },
-    settled: (id, timeoutMs = 30_000) => waitForJob(store, id, (j) => isTerminal(j.status), timeoutMs),
+    settled: (id, timeoutMs = 30_000) =>
+      waitForJob(store, id, (j) => isTerminal(j.status), timeoutMs),
     close: async () => {
       await worker.stop(2000);
       await dispatcher.stop(2000);
@@ -108,7 +128,9 @@ export const startTransformerHarness = async (
 };
 
 /** A loopback page server for URL mode. */
-export const startPageServer = async (pages: Record<string, string>): Promise<{ base: string; close: () => Promise<void> }> => {
+export const startPageServer = async (
+  pages: Record<string, string>,
+): Promise<{ base: string; close: () => Promise<void> }> => {
   const server: Server = createServer((req, res) => {
     const body = pages[req.url ?? ''];
     res.writeHead(body === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
@@ -125,7 +147,9 @@ export const startPageServer = async (pages: Record<string, string>): Promise<{ 
  * A minimal OpenAI-compatible chat server that answers every completion with `reply` (a stand-in
  * for a real model that answers a known selector set; the fake derives values from the prompt).
  */
-export const startScriptedModel = async (reply: string): Promise<{ base: string; calls: number; close: () => Promise<void> }> => {
+export const startScriptedModel = async (
+  reply: string,
+): Promise<{ base: string; calls: number; close: () => Promise<void> }> => {
   const state = { calls: 0 };
   const server: Server = createServer((req, res) => {
     req.resume();
@@ -138,7 +162,9 @@ export const startScriptedModel = async (reply: string): Promise<{ base: string;
           object: 'chat.completion',
           created: 0,
           model: 'scripted',
-          choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
+          choices: [
+            { index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' },
+          ],
           usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
         }),
       );

@@ -8,7 +8,12 @@ import { parse as parseYaml } from 'yaml';
 import type { Job } from '../../src/core/job.js';
 import { until } from '../api/api-fixtures.js';
 import { startReceiver, type Receiver } from '../webhooks/receiver.js';
-import { PRICE, startTransformerHarness, writeTemplate, type TransformerHarness } from './transformer-harness.js';
+import {
+  PRICE,
+  startTransformerHarness,
+  writeTemplate,
+  type TransformerHarness,
+} from './transformer-harness.js';
 
 let h: TransformerHarness;
 let receiver: Receiver;
@@ -45,12 +50,20 @@ afterAll(async () => {
 });
 beforeEach(() => h.fake.reset());
 
-const run = async (parameters: Record<string, unknown>, over: Partial<Parameters<TransformerHarness['enqueue']>[0]> = {}): Promise<Job> => {
-  const job = await h.enqueue({ job_type: 'transformer', parameters: { use_cache: false, ...parameters }, ...over });
+const run = async (
+  parameters: Record<string, unknown>,
+  over: Partial<Parameters<TransformerHarness['enqueue']>[0]> = {},
+): Promise<Job> => {
+  const job = await h.enqueue({
+    job_type: 'transformer',
+    parameters: { use_cache: false, ...parameters },
+    ...over,
+  });
   return h.settled(job.job_id);
 };
 const results = (j: Job) => j.results as Record<string, any>;
-const fm = (doc: string) => parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(doc)![1]!) as Record<string, unknown>;
+const fm = (doc: string) =>
+  parseYaml(/^---\n([\s\S]*?)\n---\n/.exec(doc)![1]!) as Record<string, unknown>;
 const expectedCost = (r: { prompt_tokens?: number; completion_tokens?: number }) =>
   ((r.prompt_tokens ?? 0) * PRICE.input + (r.completion_tokens ?? 0) * PRICE.output) / 1e6;
 
@@ -68,7 +81,9 @@ describe('template job', () => {
     expect(r.format).toBe('text');
     expect(r.language).toBe('de');
     expect(Object.keys(r.structured_data)).toEqual(['title', 'speakers', 'day', 'summary']);
-    expect(r.structured_data.title).toBe('title: Ada Lovelace spoke about analytical engines in Bolzano');
+    expect(r.structured_data.title).toBe(
+      'title: Ada Lovelace spoke about analytical engines in Bolzano',
+    );
     // §6.2: frontmatter keys whose placeholder differs get their value (original: "")
     expect(fm(r.text)).toEqual({
       title: r.structured_data.title,
@@ -86,10 +101,18 @@ describe('template job', () => {
     // one call, JSON schema sent, priced from the table
     const calls = h.fake.requestsOf('openai.chat');
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.summary).toMatchObject({ response_format: 'json_schema', schema: 'template_fields' });
+    expect(calls[0]!.summary).toMatchObject({
+      response_format: 'json_schema',
+      schema: 'template_fields',
+    });
     expect(j.llm_info?.requests_count).toBe(1);
     const req = j.llm_info!.requests[0]!;
-    expect(req).toMatchObject({ purpose: 'template_transform', processor: 'TransformerProcessor', provider: 'openai', from_cache: false });
+    expect(req).toMatchObject({
+      purpose: 'template_transform',
+      processor: 'TransformerProcessor',
+      provider: 'openai',
+      from_cache: false,
+    });
     expect(req.cost).toBeCloseTo(expectedCost(req), 10);
     expect(j.llm_info?.total_cost).toBeCloseTo(expectedCost(req), 10);
     // what the webhook / SSE `completed` data carries
@@ -105,19 +128,29 @@ describe('template job', () => {
     const j = await run({
       text: TEXT,
       template_content: SESSION,
-      additional_field_descriptions: { venue: 'The city where it took place', keywords: 'Array of keywords' },
+      additional_field_descriptions: {
+        venue: 'The city where it took place',
+        keywords: 'Array of keywords',
+      },
     });
     const r = results(j);
     expect(r.fields).toEqual(['title', 'speakers', 'day', 'summary', 'venue', 'keywords']);
-    expect(r.structured_data.venue).toBe('venue: Ada Lovelace spoke about analytical engines in Bolzano');
+    expect(r.structured_data.venue).toBe(
+      'venue: Ada Lovelace spoke about analytical engines in Bolzano',
+    );
     expect(Array.isArray(r.structured_data.keywords)).toBe(true);
   });
 
   it('the same template is registered as transformer_template', async () => {
-    const job = await h.enqueue({ job_type: 'transformer_template', parameters: { text: TEXT, template: 'Echo', use_cache: false } });
+    const job = await h.enqueue({
+      job_type: 'transformer_template',
+      parameters: { text: TEXT, template: 'Echo', use_cache: false },
+    });
     const j = await h.settled(job.job_id);
     expect(j.status).toBe('completed');
-    expect(results(j).text).toBe(`# title: Ada Lovelace spoke about analytical engines in Bolzano\n\n${TEXT}`);
+    expect(results(j).text).toBe(
+      `# title: Ada Lovelace spoke about analytical engines in Bolzano\n\n${TEXT}`,
+    );
   });
 
   it('repairs a fenced reply with chatter without a second call', async () => {
@@ -155,7 +188,9 @@ describe('template job', () => {
     const r = results(j);
     expect(r.repairs).toContain('closed a cut-off reply');
     expect(r.warnings[0]).toMatch(/missing/);
-    expect(Object.keys(r.structured_data)).toEqual(expect.arrayContaining(['title', 'speakers', 'day', 'summary']));
+    expect(Object.keys(r.structured_data)).toEqual(
+      expect.arrayContaining(['title', 'speakers', 'day', 'summary']),
+    );
   });
 
   it('reports total_cost null for a model without a price', async () => {
@@ -192,12 +227,19 @@ describe('template job', () => {
     expect(j.attempts).toBe(2);
     // 2 attempts × (1 + max_retries 1) HTTP requests
     expect(h.fake.requestsOf('openai.chat').map((r) => r.status)).toEqual([500, 500, 500, 500]);
-    await until(() => receiver.requests.some((r) => r.url === '/hook/outage' && r.body.phase === 'error'), 10_000);
+    await until(
+      () => receiver.requests.some((r) => r.url === '/hook/outage' && r.body.phase === 'error'),
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const mine = receiver.requests.filter((r) => r.url === '/hook/outage');
     expect(mine.filter((r) => r.body.phase === 'error')).toHaveLength(1);
     expect(mine.filter((r) => r.body.phase === 'completed')).toHaveLength(0);
-    expect(mine.at(-1)!.body).toMatchObject({ phase: 'error', error: { code: 'LLM_REQUEST_FAILED' }, process: { id: j.job_id } });
+    expect(mine.at(-1)!.body).toMatchObject({
+      phase: 'error',
+      error: { code: 'LLM_REQUEST_FAILED' },
+      process: { id: j.job_id },
+    });
   });
 
   it('cancel aborts the HTTP request to the provider', async () => {
@@ -216,12 +258,31 @@ describe('template job', () => {
 
 describe('text and chat jobs', () => {
   it('transformer_text translates with one call and skips the model when nothing is to do', async () => {
-    const a = await h.settled((await h.enqueue({ job_type: 'transformer_text', parameters: { text: 'Guten Morgen', source_language: 'de', target_language: 'en', use_cache: false } })).job_id);
+    const a = await h.settled(
+      (
+        await h.enqueue({
+          job_type: 'transformer_text',
+          parameters: {
+            text: 'Guten Morgen',
+            source_language: 'de',
+            target_language: 'en',
+            use_cache: false,
+          },
+        })
+      ).job_id,
+    );
     expect(a.status).toBe('completed');
     expect(results(a)).toMatchObject({ language: 'en', format: 'text' });
     expect(results(a).text).toMatch(/^Antwort des Fake-Modells/);
     expect(a.llm_info?.requests[0]?.purpose).toBe('translation');
-    const b = await h.settled((await h.enqueue({ job_type: 'transformer_text', parameters: { text: 'Hallo', source_language: 'de', target_language: 'de' } })).job_id);
+    const b = await h.settled(
+      (
+        await h.enqueue({
+          job_type: 'transformer_text',
+          parameters: { text: 'Hallo', source_language: 'de', target_language: 'de' },
+        })
+      ).job_id,
+    );
     expect(results(b).text).toBe('Hallo');
     expect(b.llm_info).toBeNull();
   });
@@ -229,23 +290,72 @@ describe('text and chat jobs', () => {
   it('transformer_chat checks the reply against schema_json', async () => {
     const schema = {
       type: 'object',
-      properties: { names: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } },
+      properties: {
+        names: { type: 'array', items: { type: 'string' } },
+        count: { type: 'integer' },
+      },
       required: ['names', 'count'],
     };
-    const ok = await h.settled((await h.enqueue({ job_type: 'transformer_chat', parameters: { messages: [{ role: 'user', content: 'Name two people' }], response_format: 'json_object', schema_json: schema, use_cache: false } })).job_id);
+    const ok = await h.settled(
+      (
+        await h.enqueue({
+          job_type: 'transformer_chat',
+          parameters: {
+            messages: [{ role: 'user', content: 'Name two people' }],
+            response_format: 'json_object',
+            schema_json: schema,
+            use_cache: false,
+          },
+        })
+      ).job_id,
+    );
     expect(ok.status, JSON.stringify(ok.error)).toBe('completed');
-    expect(results(ok).structured_data).toMatchObject({ names: expect.any(Array), count: expect.any(Number) });
-    expect(h.fake.requestsOf('openai.chat').at(-1)!.summary).toMatchObject({ response_format: 'json_schema', temperature: 0.7 });
+    expect(results(ok).structured_data).toMatchObject({
+      names: expect.any(Array),
+      count: expect.any(Number),
+    });
+    expect(h.fake.requestsOf('openai.chat').at(-1)!.summary).toMatchObject({
+      response_format: 'json_schema',
+      temperature: 0.7,
+    });
   });
 
   it('transformer_chat fails with SCHEMA_VALIDATION_ERROR when the reply breaks the schema', async () => {
     // the fake answers the schema's first enum value; `not` makes every answer invalid
-    const schema = { type: 'object', properties: { mood: { type: 'string', enum: ['calm'] } }, required: ['mood'], not: { required: ['mood'] } };
-    const j = await h.settled((await h.enqueue({ job_type: 'transformer_chat', parameters: { messages: [{ role: 'user', content: 'How is it?' }], schema_json: schema, use_cache: false } })).job_id);
+    const schema = {
+      type: 'object',
+      properties: { mood: { type: 'string', enum: ['calm'] } },
+      required: ['mood'],
+      not: { required: ['mood'] },
+    };
+    const j = await h.settled(
+      (
+        await h.enqueue({
+          job_type: 'transformer_chat',
+          parameters: {
+            messages: [{ role: 'user', content: 'How is it?' }],
+            schema_json: schema,
+            use_cache: false,
+          },
+        })
+      ).job_id,
+    );
     expect(j.status).toBe('failed');
     expect(j.error?.code).toBe('SCHEMA_VALIDATION_ERROR');
     expect(h.fake.requestsOf('openai.chat')).toHaveLength(2);
-    const lax = await h.settled((await h.enqueue({ job_type: 'transformer_chat', parameters: { messages: [{ role: 'user', content: 'How is it?' }], schema_json: schema, strict: false, use_cache: false } })).job_id);
+    const lax = await h.settled(
+      (
+        await h.enqueue({
+          job_type: 'transformer_chat',
+          parameters: {
+            messages: [{ role: 'user', content: 'How is it?' }],
+            schema_json: schema,
+            strict: false,
+            use_cache: false,
+          },
+        })
+      ).job_id,
+    );
     expect(lax.status).toBe('completed');
     expect(results(lax).warnings.length).toBeGreaterThan(0);
   });

@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretaryError } from '../../src/core/errors.js';
 import { parseDocument } from '../../src/processors/web/index.js';
-import { DESKTOP_USER_AGENT, fetchWebPage, htmlToMarkdown } from '../../src/processors/web/web-page.js';
+import {
+  DESKTOP_USER_AGENT,
+  fetchWebPage,
+  htmlToMarkdown,
+} from '../../src/processors/web/web-page.js';
 import { scrapeContainers, splitSelector } from '../../src/processors/transformer/index.js';
 import { ARTICLE, LIST_PAGE, para } from './helpers/web-pages.js';
 
@@ -20,7 +24,9 @@ describe('htmlToMarkdown', () => {
     expect(page.markdown).toContain('Paragraph 2: open hardware');
     expect(page.markdown).toContain('[the talk page](https://conf.example/talks/42)');
     expect(page.markdown).toContain('![Photo](https://conf.example/program/img/photo.png)');
-    expect(page.markdown).toMatch(/\| Day \| Room \|\n\| --- \| --- \|\n\| 2024-11-08 \| Seminar 2 \|/);
+    expect(page.markdown).toMatch(
+      /\| Day \| Room \|\n\| --- \| --- \|\n\| 2024-11-08 \| Seminar 2 \|/,
+    );
     expect(page.markdown).not.toContain('tracking');
     expect(page.markdown).not.toContain('Impressum');
     expect(page.markdown).not.toContain('[About]');
@@ -34,12 +40,21 @@ describe('htmlToMarkdown', () => {
 });
 
 describe('scrapeContainers (selector extraction, rule-based part)', () => {
-  const containers = Array.from(parseDocument(LIST_PAGE).querySelectorAll('li.single-element.sfscon'));
+  const containers = Array.from(
+    parseDocument(LIST_PAGE).querySelectorAll('li.single-element.sfscon'),
+  );
 
   it('reads text and attributes per container, absolute links, skips empty items', () => {
     const { items, warnings } = scrapeContainers(
       containers,
-      { title: 'a.title', link: 'a.title@href', speaker: '.speaker', start: 'time', missing: '.nothing', self: ':scope@class' },
+      {
+        title: 'a.title',
+        link: 'a.title@href',
+        speaker: '.speaker',
+        start: 'time',
+        missing: '.nothing',
+        self: ':scope@class',
+      },
       'https://sfscon.example/program',
     );
     expect(warnings).toEqual([]);
@@ -56,7 +71,11 @@ describe('scrapeContainers (selector extraction, rule-based part)', () => {
   });
 
   it('turns a bad selector into null values and a warning, not a failure', () => {
-    const { items, warnings } = scrapeContainers(containers, { title: 'a.title', bad: 'a[[' }, 'https://x.example/');
+    const { items, warnings } = scrapeContainers(
+      containers,
+      { title: 'a.title', bad: 'a[[' },
+      'https://x.example/',
+    );
     expect(items.map((i) => i.title)).toEqual(['Talk 1', 'Talk 2', 'Talk 3']);
     expect(warnings).toEqual(['bad: selector "a[[" is not valid CSS']);
     expect(splitSelector('img.photo @src')).toEqual({ selector: 'img.photo', attr: 'src' });
@@ -73,7 +92,12 @@ describe('fetchWebPage', () => {
       seen.push(req.headers);
       if (req.url === '/latin1') {
         res.writeHead(200, { 'content-type': 'text/html; charset=iso-8859-1' });
-        res.end(Buffer.from(`<html><head><title>Gr\u00fcn</title></head><body><article><h1>Gr\u00fcnfl\u00e4chen</h1><p>${para(1)} \u00c4pfel und Birnen.</p><p>${para(2)}</p></article></body></html>`, 'latin1'));
+        res.end(
+          Buffer.from(
+            `<html><head><title>Gr\u00fcn</title></head><body><article><h1>Gr\u00fcnfl\u00e4chen</h1><p>${para(1)} \u00c4pfel und Birnen.</p><p>${para(2)}</p></article></body></html>`,
+            'latin1',
+          ),
+        );
       } else if (req.url === '/moved') {
         res.writeHead(302, { location: '/article' });
         res.end();
@@ -119,8 +143,16 @@ describe('fetchWebPage', () => {
   });
 
   it('refuses private addresses by default, oversize pages, 404s and documents with stable codes', async () => {
-    const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof SecretaryError ? e.code : String(e)));
-    expect(await code(fetchWebPage(`${base}/article`, opts({ guard: { allowPrivate: false, allowlist: [] } })))).toBe('URL_NOT_ALLOWED');
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (e: unknown) => (e instanceof SecretaryError ? e.code : String(e)),
+      );
+    expect(
+      await code(
+        fetchWebPage(`${base}/article`, opts({ guard: { allowPrivate: false, allowlist: [] } })),
+      ),
+    ).toBe('URL_NOT_ALLOWED');
     expect(await code(fetchWebPage(`${base}/big`, opts()))).toBe('FILE_TOO_LARGE');
     expect(await code(fetchWebPage(`${base}/gone`, opts()))).toBe('URL_NOT_FOUND');
     expect(await code(fetchWebPage(`${base}/doc.pdf`, opts()))).toBe('UNSUPPORTED_FILE');

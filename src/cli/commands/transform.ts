@@ -44,14 +44,18 @@ export const transformCommand = async (args: string[]): Promise<number> => {
     return 2;
   }
   const isUrl = /^https?:\/\//i.test(target);
-  if (!isUrl && !existsSync(target)) return fail(`no such file: ${target}\nGive a text or Markdown file, or an http(s) URL.`, 1);
+  if (!isUrl && !existsSync(target))
+    return fail(`no such file: ${target}\nGive a text or Markdown file, or an http(s) URL.`, 1);
   let context: unknown;
   try {
     context = values.context ? JSON.parse(values.context) : undefined;
   } catch {
     return fail('--context must be a JSON object, e.g. --context \'{"author":"Ada"}\'');
   }
-  if (context !== undefined && (typeof context !== 'object' || context === null || Array.isArray(context))) {
+  if (
+    context !== undefined &&
+    (typeof context !== 'object' || context === null || Array.isArray(context))
+  ) {
     return fail('--context must be a JSON object, e.g. --context \'{"author":"Ada"}\'');
   }
   const parameters: Record<string, unknown> = {
@@ -66,15 +70,27 @@ export const transformCommand = async (args: string[]): Promise<number> => {
     ...(values.provider ? { provider: values.provider } : {}),
   };
   const config = configFrom(values, { generic_worker: { active: true } });
-  const rt = await createRuntime({ config, withWorker: true, logger: createLogger(config, { level: 'warn', stderr: true }) });
+  const rt = await createRuntime({
+    config,
+    withWorker: true,
+    logger: createLogger(config, { level: 'warn', stderr: true }),
+  });
   const reporter = makeReporter();
   try {
     const problems = rt.registry.validate('transformer', parameters);
     if (problems.length) {
-      return fail(`invalid options: ${problems.map((p) => `${p.path.replace('/parameters/', '')}: ${p.problem}`).join('; ')}${problems.some((p) => p.path.endsWith('/template')) ? `\nTemplates are looked up in ${resolveTemplatesDir(config.processors.templates.dir, config.paths.home)} (docs/templates.md).` : ''}`);
+      return fail(
+        `invalid options: ${problems.map((p) => `${p.path.replace('/parameters/', '')}: ${p.problem}`).join('; ')}${problems.some((p) => p.path.endsWith('/template')) ? `\nTemplates are looked up in ${resolveTemplatesDir(config.processors.templates.dir, config.paths.home)} (docs/templates.md).` : ''}`,
+      );
     }
-    const { job } = await rt.store.createJob({ job_type: 'transformer', parameters, max_attempts: 2 });
-    process.stderr.write(`job ${job.job_id} (transformer, ${values.template ?? values['template-file']})\n`);
+    const { job } = await rt.store.createJob({
+      job_type: 'transformer',
+      parameters,
+      max_attempts: 2,
+    });
+    process.stderr.write(
+      `job ${job.job_id} (transformer, ${values.template ?? values['template-file']})\n`,
+    );
     const final = await new Promise<Job>((resolveDone) => {
       const check = async () => {
         const j = await rt.store.getJob(job.job_id);
@@ -94,20 +110,27 @@ export const transformCommand = async (args: string[]): Promise<number> => {
     });
     reporter.done();
     if (final.status !== 'completed') {
-      process.stderr.write(`failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`);
+      process.stderr.write(
+        `failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`,
+      );
       if (final.error?.code === 'LLM_NOT_CONFIGURED') {
-        process.stderr.write('To try it without keys: npm run fake-providers (it prints the environment to set).\n');
+        process.stderr.write(
+          'To try it without keys: npm run fake-providers (it prints the environment to set).\n',
+        );
       }
       return 1;
     }
     const r = (final.results ?? {}) as Record<string, unknown>;
-    const output = values.json ? `${JSON.stringify(r.structured_data, null, 2)}\n` : `${String(r.text ?? '')}\n`;
+    const output = values.json
+      ? `${JSON.stringify(r.structured_data, null, 2)}\n`
+      : `${String(r.text ?? '')}\n`;
     if (values.out) {
       await writeFile(values.out, output);
       process.stdout.write(`${values.out}\n`);
     } else process.stdout.write(output);
     const info = final.llm_info;
-    const cost = info?.total_cost === null ? 'unknown cost' : `$${(info?.total_cost ?? 0).toFixed(6)}`;
+    const cost =
+      info?.total_cost === null ? 'unknown cost' : `$${(info?.total_cost ?? 0).toFixed(6)}`;
     const warnings = (r.warnings as string[] | undefined) ?? [];
     process.stderr.write(
       `done: ${info?.requests_count ?? 0} model call(s), ${info?.total_tokens ?? 0} tokens, ${cost}${r.is_from_cache ? ' (from cache)' : ''}${warnings.length ? `; warnings: ${warnings.join('; ')}` : ''}\n`,

@@ -41,10 +41,16 @@ export const withTemplateStep = async (
   const p = job.parameters;
   if (!wantsTemplate(p)) return results;
   if (!deps.models) {
-    throw new UnrecoverableError('template needs a model provider, and this worker has none', 'LLM_NOT_CONFIGURED');
+    throw new UnrecoverableError(
+      'template needs a model provider, and this worker has none',
+      'LLM_NOT_CONFIGURED',
+    );
   }
   const transformer = transformerFor({ config: deps.config, models: deps.models });
-  const context = typeof p.context === 'object' && p.context !== null ? (p.context as Record<string, unknown>) : {};
+  const context =
+    typeof p.context === 'object' && p.context !== null
+      ? (p.context as Record<string, unknown>)
+      : {};
   const targetLanguage = normaliseLanguage(str(p.target_language)) ?? 'de';
   ctx.progress('postprocessing', 97, 'Template wird angewendet');
   const template = transformer.loadTemplate({
@@ -63,12 +69,15 @@ export const withTemplateStep = async (
     modelCallOf(ctx, ctx.usage, p, true),
   );
   const suffix = `_template_${md5(template.content)}_context_${md5(JSON.stringify(context))}`;
-  const cacheKey = typeof results.cache_key === 'string' ? `${results.cache_key}${suffix}` : results.cache_key;
+  const cacheKey =
+    typeof results.cache_key === 'string' ? `${results.cache_key}${suffix}` : results.cache_key;
   const sd = results.structured_data as { process?: Record<string, unknown> } | undefined;
   return {
     ...results,
     cache_key: cacheKey,
-    ...(sd?.process ? { structured_data: { ...sd, process: { ...sd.process, cache_key: cacheKey } } } : {}),
+    ...(sd?.process
+      ? { structured_data: { ...sd, process: { ...sd.process, cache_key: cacheKey } } }
+      : {}),
     transformed_text: r.text,
     template_result: {
       template: template.name,

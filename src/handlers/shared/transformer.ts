@@ -24,13 +24,18 @@ export const transformerFor = (deps: TransformerDeps): TransformerProcessor => {
     const { config } = deps;
     p = new TransformerProcessor({
       gateway: deps.models,
-      templates: new TemplateLibrary(resolveTemplatesDir(config.processors.templates.dir, config.paths.home)),
+      templates: new TemplateLibrary(
+        resolveTemplatesDir(config.processors.templates.dir, config.paths.home),
+      ),
       temperature: config.llm.temperature,
       responseFormat: config.processors.transformer.response_format,
       web: {
         timeoutMs: config.processors.web.timeout_sec * 1000,
         maxBytes: config.processors.web.max_size_mb * 1024 * 1024,
-        guard: { allowPrivate: config.security.allow_private_urls, allowlist: config.security.url_allowlist },
+        guard: {
+          allowPrivate: config.security.allow_private_urls,
+          allowlist: config.security.url_allowlist,
+        },
       },
     });
     processors.set(deps.models, p);

@@ -11,7 +11,12 @@ import type { Job } from '../../core/job.js';
 import { normaliseLanguage } from '../../processors/llm/index.js';
 import type { TargetFormat } from '../../processors/transformer/index.js';
 import type { JobTypeDefinition } from '../../worker/registry.js';
-import { modelCallOf, teeUsage, transformerFor, type TransformerDeps } from '../shared/transformer.js';
+import {
+  modelCallOf,
+  teeUsage,
+  transformerFor,
+  type TransformerDeps,
+} from '../shared/transformer.js';
 import {
   chatParameters,
   templateParameters,
@@ -43,7 +48,11 @@ export const templateJobType = (deps: TransformerDeps, type: string): JobTypeDef
       const usage = teeUsage(ctx.usage);
       ctx.progress('initializing', 5, 'Template wird geladen');
       const targetLanguage = lang(p.target_language, 'de');
-      ctx.progress('processing', str(p.url) ? 20 : 50, str(p.url) ? 'Webseite wird gelesen' : 'Template wird ausgefüllt');
+      ctx.progress(
+        'processing',
+        str(p.url) ? 20 : 50,
+        str(p.url) ? 'Webseite wird gelesen' : 'Template wird ausgefüllt',
+      );
       const r = await transformer.template(
         {
           text: str(p.text),
@@ -59,13 +68,23 @@ export const templateJobType = (deps: TransformerDeps, type: string): JobTypeDef
         modelCallOf(ctx, usage, p, true),
       );
       ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(job, 'transformer', started, { ...r, calls: r.calls, extra: {
-        template: r.template,
-        fields: r.fields,
-        warnings: r.warnings,
-        repairs: r.repairs,
-        ...(r.page ? { page: r.page } : {}),
-      } }, usage.info());
+      return buildTransformResults(
+        job,
+        'transformer',
+        started,
+        {
+          ...r,
+          calls: r.calls,
+          extra: {
+            template: r.template,
+            fields: r.fields,
+            warnings: r.warnings,
+            repairs: r.repairs,
+            ...(r.page ? { page: r.page } : {}),
+          },
+        },
+        usage.info(),
+      );
     },
     callbackData: (job: Job) => transformCallbackData(job),
   };
@@ -75,7 +94,8 @@ export const textJobType = (deps: TransformerDeps): JobTypeDefinition => {
   const transformer = transformerFor(deps);
   return {
     type: 'transformer_text',
-    description: 'Translate, summarise or reformat a text (target_format TEXT, HTML, MARKDOWN, JSON, XML, FILENAME).',
+    description:
+      'Translate, summarise or reformat a text (target_format TEXT, HTML, MARKDOWN, JSON, XML, FILENAME).',
     parameters: textParameters,
     validate: validateTextParameters(deps.config),
     handler: async (job, ctx) => {
@@ -95,7 +115,13 @@ export const textJobType = (deps: TransformerDeps): JobTypeDefinition => {
         modelCallOf(ctx, usage, p, true),
       );
       ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(job, 'transformer', started, { ...r, extra: { summarized: r.summarized } }, usage.info());
+      return buildTransformResults(
+        job,
+        'transformer',
+        started,
+        { ...r, extra: { summarized: r.summarized } },
+        usage.info(),
+      );
     },
     callbackData: (job: Job) => transformCallbackData(job),
   };
@@ -105,7 +131,8 @@ export const chatJobType = (deps: TransformerDeps): JobTypeDefinition => {
   const transformer = transformerFor(deps);
   return {
     type: 'transformer_chat',
-    description: 'Chat completion with the given messages; response_format json_object, optionally checked against schema_json.',
+    description:
+      'Chat completion with the given messages; response_format json_object, optionally checked against schema_json.',
     parameters: chatParameters,
     validate: validateChatParameters(deps.config),
     handler: async (job, ctx) => {
@@ -113,27 +140,42 @@ export const chatJobType = (deps: TransformerDeps): JobTypeDefinition => {
       const started = new Date().toISOString();
       const usage = teeUsage(ctx.usage);
       ctx.progress('processing', 20, 'Modell wird gefragt');
-      const messages = (p.messages as Array<{ role: 'system' | 'user' | 'assistant'; content: unknown }>).map((m) => ({
+      const messages = (
+        p.messages as Array<{ role: 'system' | 'user' | 'assistant'; content: unknown }>
+      ).map((m) => ({
         role: m.role,
         content:
           typeof m.content === 'string'
             ? m.content
-            : (m.content as Array<{ text: string }>).map((x) => ({ type: 'text' as const, text: x.text })),
+            : (m.content as Array<{ text: string }>).map((x) => ({
+                type: 'text' as const,
+                text: x.text,
+              })),
       }));
       const r = await transformer.chat(
         {
           messages,
-          responseFormat: p.response_format === 'json_object' || obj(p.schema_json) ? 'json_object' : 'text',
+          responseFormat:
+            p.response_format === 'json_object' || obj(p.schema_json) ? 'json_object' : 'text',
           schema: obj(p.schema_json),
           strict: typeof p.strict === 'boolean' ? p.strict : null,
           maxTokens: typeof p.max_tokens === 'number' ? p.max_tokens : null,
           timeoutMs: typeof p.timeout_ms === 'number' ? p.timeout_ms : null,
         },
         // the original's chat default temperature is 0.7
-        { ...modelCallOf(ctx, usage, p, true), temperature: typeof p.temperature === 'number' ? p.temperature : 0.7 },
+        {
+          ...modelCallOf(ctx, usage, p, true),
+          temperature: typeof p.temperature === 'number' ? p.temperature : 0.7,
+        },
       );
       ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(job, 'transformer', started, { ...r, extra: { warnings: r.warnings } }, usage.info());
+      return buildTransformResults(
+        job,
+        'transformer',
+        started,
+        { ...r, extra: { warnings: r.warnings } },
+        usage.info(),
+      );
     },
     callbackData: (job: Job) => transformCallbackData(job),
   };

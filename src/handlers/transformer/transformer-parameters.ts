@@ -30,7 +30,9 @@ export const templateParameters = Type.Object(
     url: nullable(Type.String({ maxLength: 8192 })),
     template: nullable(Type.String({ maxLength: 300 })),
     template_content: nullable(Type.String({ minLength: 1, maxLength: 500_000 })),
-    additional_field_descriptions: nullable(Type.Record(Type.String(), Type.String({ maxLength: 10_000 }))),
+    additional_field_descriptions: nullable(
+      Type.Record(Type.String(), Type.String({ maxLength: 10_000 })),
+    ),
     source_language: language,
     target_language: language,
     container_selector: nullable(Type.String({ maxLength: 1000 })),
@@ -51,15 +53,25 @@ export const textParameters = Type.Object(
   { additionalProperties: true },
 );
 
-const part = Type.Object({ type: Type.Literal('text'), text: Type.String() }, { additionalProperties: true });
+const part = Type.Object(
+  { type: Type.Literal('text'), text: Type.String() },
+  { additionalProperties: true },
+);
 
 export const chatParameters = Type.Object(
   {
     messages: Type.Array(
       Type.Object(
         {
-          role: Type.Union([Type.Literal('system'), Type.Literal('user'), Type.Literal('assistant')]),
-          content: Type.Union([Type.String({ maxLength: TEXT_MAX }), Type.Array(part, { minItems: 1 })]),
+          role: Type.Union([
+            Type.Literal('system'),
+            Type.Literal('user'),
+            Type.Literal('assistant'),
+          ]),
+          content: Type.Union([
+            Type.String({ maxLength: TEXT_MAX }),
+            Type.Array(part, { minItems: 1 }),
+          ]),
         },
         { additionalProperties: true },
       ),
@@ -79,9 +91,17 @@ export const chatParameters = Type.Object(
 const given = (p: Record<string, unknown>, k: string): boolean =>
   typeof p[k] === 'string' && (p[k] as string).length > 0;
 
-const providerProblem = (config: SecretaryConfig, p: Record<string, unknown>): ParameterProblem[] =>
+const providerProblem = (
+  config: SecretaryConfig,
+  p: Record<string, unknown>,
+): ParameterProblem[] =>
   given(p, 'provider') && !(String(p.provider) in config.llm.providers)
-    ? [{ path: '/provider', problem: `unknown provider; configured: ${Object.keys(config.llm.providers).join(', ')}` }]
+    ? [
+        {
+          path: '/provider',
+          problem: `unknown provider; configured: ${Object.keys(config.llm.providers).join(', ')}`,
+        },
+      ]
     : [];
 
 /** A `SecretaryError`'s `{path, problem}` details, or its message at `path`. */
@@ -104,7 +124,10 @@ export const validateTemplateParameters =
       problems.push({ path: '/url', problem: 'must be an http(s) URL' });
     }
     if (given(p, 'template') === given(p, 'template_content')) {
-      problems.push({ path: '/template', problem: 'exactly one of template and template_content is required' });
+      problems.push({
+        path: '/template',
+        problem: 'exactly one of template and template_content is required',
+      });
     } else if (given(p, 'template')) {
       try {
         checkTemplateName(String(p.template));
@@ -114,16 +137,23 @@ export const validateTemplateParameters =
       }
     }
     if (given(p, 'container_selector')) {
-      if (!given(p, 'url')) problems.push({ path: '/container_selector', problem: 'only with url' });
+      if (!given(p, 'url'))
+        problems.push({ path: '/container_selector', problem: 'only with url' });
       try {
         assertSelector(String(p.container_selector));
       } catch (err) {
-        problems.push({ path: '/container_selector', problem: `not a valid CSS selector (${err instanceof Error ? err.message : String(err)})` });
+        problems.push({
+          path: '/container_selector',
+          problem: `not a valid CSS selector (${err instanceof Error ? err.message : String(err)})`,
+        });
       }
     }
     for (const name of Object.keys((p.additional_field_descriptions ?? {}) as object)) {
       if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-        problems.push({ path: `/additional_field_descriptions/${name}`, problem: 'field names are letters, digits and _' });
+        problems.push({
+          path: `/additional_field_descriptions/${name}`,
+          problem: 'field names are letters, digits and _',
+        });
       }
     }
     problems.push(...providerProblem(config, p));
@@ -131,10 +161,16 @@ export const validateTemplateParameters =
   };
 
 /** Throws `TEMPLATE_NOT_FOUND` (with close names): the ingress answers it as a 404 before `validate`. */
-export const checkTemplateExists = (templates: TemplateLibrary, p: Record<string, unknown>): void => {
+export const checkTemplateExists = (
+  templates: TemplateLibrary,
+  p: Record<string, unknown>,
+): void => {
   if (given(p, 'template') && !given(p, 'template_content')) {
     // the job's target language defaults to de, so the lookup does too
-    templates.resolve(String(p.template), typeof p.target_language === 'string' && p.target_language ? p.target_language : 'de');
+    templates.resolve(
+      String(p.template),
+      typeof p.target_language === 'string' && p.target_language ? p.target_language : 'de',
+    );
   }
 };
 
@@ -154,7 +190,10 @@ export const validateChatParameters =
   (p: Record<string, unknown>): ParameterProblem[] => {
     const problems = providerProblem(config, p);
     if (p.schema_id !== undefined && p.schema_id !== null && p.schema_id !== '') {
-      problems.push({ path: '/schema_id', problem: 'server-side schemas are not supported; send the schema as schema_json' });
+      problems.push({
+        path: '/schema_id',
+        problem: 'server-side schemas are not supported; send the schema as schema_json',
+      });
     }
     if (p.stream === true || p.stream === 'true') {
       problems.push({ path: '/stream', problem: 'streaming is not supported' });

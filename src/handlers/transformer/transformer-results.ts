@@ -16,7 +16,8 @@ export interface TransformOutcome {
   extra?: Record<string, unknown>;
 }
 
-const cut = (v: unknown): unknown => (typeof v === 'string' && v.length > 100 ? `${v.slice(0, 100)}...` : v);
+const cut = (v: unknown): unknown =>
+  typeof v === 'string' && v.length > 100 ? `${v.slice(0, 100)}...` : v;
 
 /** The request echo of the envelope (long texts cut to 100 characters, as the original). */
 const echo = (params: Record<string, unknown>): Record<string, unknown> =>
@@ -57,7 +58,13 @@ export const buildTransformResults = (
         completed: completed.toISOString(),
         duration_ms: completed.getTime() - Date.parse(started),
         is_from_cache: fromCache,
-        llm_info: llmInfo ?? { requests: [], requests_count: 0, total_tokens: 0, total_duration: 0, total_cost: 0 },
+        llm_info: llmInfo ?? {
+          requests: [],
+          requests_count: 0,
+          total_tokens: 0,
+          total_duration: 0,
+          total_cost: 0,
+        },
       },
       error: null,
       data: { ...data, summarized: false },

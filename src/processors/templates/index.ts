@@ -18,7 +18,12 @@ export {
   requiredFields,
 } from './template-prompt.js';
 export { JsonReplyError, parseJsonReply, type ParsedReply } from './json-repair.js';
-export { checkFields, describeProblems, withMissingAsNull, type FieldProblem } from './field-check.js';
+export {
+  checkFields,
+  describeProblems,
+  withMissingAsNull,
+  type FieldProblem,
+} from './field-check.js';
 export {
   TemplateLibrary,
   bundledTemplatesDir,

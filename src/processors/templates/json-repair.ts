@@ -89,7 +89,10 @@ const sanitise = (src: string, repairs: Set<string>): string => {
         if (n === undefined) break;
         if (n === "'" && quote === "'") {
           out += "'";
-        } else if (!ESCAPES.has(n) || (n === 'u' && !/^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6)))) {
+        } else if (
+          !ESCAPES.has(n) ||
+          (n === 'u' && !/^[0-9a-fA-F]{4}$/.test(src.slice(i + 2, i + 6)))
+        ) {
           out += '\\\\' + n;
           repairs.add('invalid escapes');
         } else out += c + n;
@@ -117,7 +120,10 @@ const sanitise = (src: string, repairs: Set<string>): string => {
       const end = src.indexOf('*/', i + 2);
       i = end < 0 ? src.length : end + 1;
       repairs.add('comments');
-    } else if (c === ',' && (nextSignificant(src, i + 1) === '}' || nextSignificant(src, i + 1) === ']')) {
+    } else if (
+      c === ',' &&
+      (nextSignificant(src, i + 1) === '}' || nextSignificant(src, i + 1) === ']')
+    ) {
       repairs.add('trailing commas');
     } else if (/[A-Za-z_$]/.test(c)) {
       let j = i;
@@ -144,7 +150,8 @@ const sanitise = (src: string, repairs: Set<string>): string => {
     if (quote) out += '"';
     out = out.replace(/[\s,]+$/, '');
     if (/:\s*$/.test(out)) out += 'null';
-    else if (/[{,]\s*"(?:[^"\\]|\\.)*"$/.test(out) && stack[stack.length - 1] === '}') out += ': null';
+    else if (/[{,]\s*"(?:[^"\\]|\\.)*"$/.test(out) && stack[stack.length - 1] === '}')
+      out += ': null';
     while (stack.length) out += stack.pop();
   }
   return out;
@@ -163,7 +170,8 @@ export const parseJsonReply = (raw: string): ParsedReply => {
     repairs.add('code fence');
   }
   const direct = tryParse(candidate);
-  if (direct.ok && isPlainObject(direct.value)) return { value: direct.value, repairs: [...repairs] };
+  if (direct.ok && isPlainObject(direct.value))
+    return { value: direct.value, repairs: [...repairs] };
   const object = outermostObject(candidate);
   if (object === null) {
     throw new JsonReplyError(
@@ -174,7 +182,8 @@ export const parseJsonReply = (raw: string): ParsedReply => {
   if (object !== candidate) repairs.add('text around the object');
   const fixed = sanitise(object, repairs);
   const second = tryParse(fixed);
-  if (second.ok && isPlainObject(second.value)) return { value: second.value, repairs: [...repairs] };
+  if (second.ok && isPlainObject(second.value))
+    return { value: second.value, repairs: [...repairs] };
   throw new JsonReplyError(
     `the reply is not valid JSON${second.ok ? '' : ` (${second.error})`}`,
     snippet,

@@ -29,7 +29,10 @@ export const bundledTemplatesDir = (): string =>
   fileURLToPath(new URL('../../../templates/', import.meta.url));
 
 /** Configured dir (relative to home) → `<home>/templates` if it exists → the bundled one. */
-export const resolveTemplatesDir = (configured: string | null | undefined, home: string): string => {
+export const resolveTemplatesDir = (
+  configured: string | null | undefined,
+  home: string,
+): string => {
   if (configured) return isAbsolute(configured) ? configured : resolve(home, configured);
   const own = join(home, 'templates');
   return existsSync(own) ? own : bundledTemplatesDir();
@@ -130,7 +133,8 @@ export class TemplateLibrary {
   resolve(name: string, language?: string | null): { name: string; path: string } {
     const base = checkTemplateName(name);
     const lang = languageSuffix(language);
-    const tried = lang && !base.toLowerCase().endsWith(`_${lang}`) ? [`${base}_${lang}`, base] : [base];
+    const tried =
+      lang && !base.toLowerCase().endsWith(`_${lang}`) ? [`${base}_${lang}`, base] : [base];
     const files = this.files();
     for (const candidate of tried) {
       const matches = files.get(candidate.toLowerCase());

@@ -46,23 +46,34 @@ export const schemaProblems = (schema: unknown, path = ''): string[] => {
   const out: string[] = [];
   const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
   for (const t of types) {
-    if (typeof t !== 'string' || !JSON_TYPES.has(t)) out.push(`${path}/type: unknown type ${JSON.stringify(t)}`);
+    if (typeof t !== 'string' || !JSON_TYPES.has(t))
+      out.push(`${path}/type: unknown type ${JSON.stringify(t)}`);
   }
   for (const k of ['properties', 'definitions', '$defs', 'patternProperties']) {
     const m = s[k];
     if (m === undefined) continue;
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) out.push(`${path}/${k}: must be an object`);
-    else for (const [name, sub] of Object.entries(m)) out.push(...schemaProblems(sub, `${path}/${k}/${name}`));
+    if (typeof m !== 'object' || m === null || Array.isArray(m))
+      out.push(`${path}/${k}: must be an object`);
+    else
+      for (const [name, sub] of Object.entries(m))
+        out.push(...schemaProblems(sub, `${path}/${k}/${name}`));
   }
   for (const k of ['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains']) {
-    if (s[k] !== undefined && !Array.isArray(s[k])) out.push(...schemaProblems(s[k], `${path}/${k}`));
+    if (s[k] !== undefined && !Array.isArray(s[k]))
+      out.push(...schemaProblems(s[k], `${path}/${k}`));
   }
   for (const k of ['allOf', 'anyOf', 'oneOf', 'prefixItems']) {
     if (s[k] === undefined) continue;
     if (!Array.isArray(s[k])) out.push(`${path}/${k}: must be an array`);
-    else (s[k] as unknown[]).forEach((sub, i) => out.push(...schemaProblems(sub, `${path}/${k}/${i}`)));
+    else
+      (s[k] as unknown[]).forEach((sub, i) =>
+        out.push(...schemaProblems(sub, `${path}/${k}/${i}`)),
+      );
   }
-  if (s.required !== undefined && (!Array.isArray(s.required) || s.required.some((r) => typeof r !== 'string'))) {
+  if (
+    s.required !== undefined &&
+    (!Array.isArray(s.required) || s.required.some((r) => typeof r !== 'string'))
+  ) {
     out.push(`${path}/required: must be an array of strings`);
   }
   return out.slice(0, 20);
@@ -94,9 +105,10 @@ export const transformChat = async (
   call: ModelCall,
   opts: { temperature: number },
 ): Promise<ChatTransformResult> => {
-  const signals = [call.signal, input.timeoutMs ? AbortSignal.timeout(input.timeoutMs) : null].filter(
-    (s): s is AbortSignal => Boolean(s),
-  );
+  const signals = [
+    call.signal,
+    input.timeoutMs ? AbortSignal.timeout(input.timeoutMs) : null,
+  ].filter((s): s is AbortSignal => Boolean(s));
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   const base = {
     purpose: 'chat_completion',
@@ -121,14 +133,19 @@ export const transformChat = async (
   };
   const result = { language: '', format: 'text' as const, warnings: [] as string[] };
   if (input.responseFormat === 'text') {
-    const res = await gateway.chat('chat', { ...base, messages: input.messages, temperature }).catch(timedOut);
+    const res = await gateway
+      .chat('chat', { ...base, messages: input.messages, temperature })
+      .catch(timedOut);
     return { ...result, text: res.text, structured_data: null, calls: [callRecord(res)] };
   }
   const schema = input.schema ?? null;
   const strict = input.strict ?? true;
   const messages: ChatMessage[] = [...input.messages];
   if (schema) {
-    messages.push({ role: 'system', content: `Reply with one JSON object that follows this JSON schema:\n${JSON.stringify(schema)}` });
+    messages.push({
+      role: 'system',
+      content: `Reply with one JSON object that follows this JSON schema:\n${JSON.stringify(schema)}`,
+    });
   } else if (!mentionsJson(messages)) {
     messages.push({ role: 'system', content: 'Reply with one JSON object.' });
   }
@@ -148,9 +165,13 @@ export const transformChat = async (
       if (!strict) {
         return { ...result, text: '', structured_data: {}, warnings: [err.message], calls: [] };
       }
-      throw new UnrecoverableError(`the model did not answer a JSON object after one retry: ${err.message}`, 'LLM_BAD_RESPONSE', {
-        reply_start: err.snippet,
-      });
+      throw new UnrecoverableError(
+        `the model did not answer a JSON object after one retry: ${err.message}`,
+        'LLM_BAD_RESPONSE',
+        {
+          reply_start: err.snippet,
+        },
+      );
     }
     if (err instanceof SecretaryError) throw err;
     return timedOut(err);

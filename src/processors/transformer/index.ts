@@ -12,7 +12,22 @@ export {
   type TemplateTransformInput,
   type TemplateTransformResult,
 } from './template-transform.js';
-export { TARGET_FORMATS, languageName, type TargetFormat, type TextTransformResult } from './text-transform.js';
-export { schemaErrors, schemaProblems, type ChatTransformInput, type ChatTransformResult } from './chat-transform.js';
-export { containerSnippets, scrapeContainers, splitSelector, type SelectorExtraction } from './selector-extraction.js';
+export {
+  TARGET_FORMATS,
+  languageName,
+  type TargetFormat,
+  type TextTransformResult,
+} from './text-transform.js';
+export {
+  schemaErrors,
+  schemaProblems,
+  type ChatTransformInput,
+  type ChatTransformResult,
+} from './chat-transform.js';
+export {
+  containerSnippets,
+  scrapeContainers,
+  splitSelector,
+  type SelectorExtraction,
+} from './selector-extraction.js';
 export { callForJson, retryTemperature, type CallRecord } from './json-call.js';

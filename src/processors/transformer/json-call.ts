@@ -67,7 +67,13 @@ export const callForJson = async <P>(
     calls.push(callRecord(res));
     try {
       const parsed = parseJsonReply(res.text);
-      return { ok: true, value: parsed.value, raw: res.text, repairs: parsed.repairs, problems: check(parsed.value) };
+      return {
+        ok: true,
+        value: parsed.value,
+        raw: res.text,
+        repairs: parsed.repairs,
+        problems: check(parsed.value),
+      };
     } catch (err) {
       if (!(err instanceof JsonReplyError)) throw err;
       return { ok: false, raw: res.text, repairs: [], problems: [], error: err };
@@ -82,5 +88,11 @@ export const callForJson = async <P>(
   const candidates = [first, second].filter((a) => a.ok);
   if (!candidates.length) throw second.error!;
   const best = candidates.sort((a, b) => a.problems.length - b.problems.length)[0]!;
-  return { value: best.value!, raw: best.raw, repairs: best.repairs, problems: best.problems, calls };
+  return {
+    value: best.value!,
+    raw: best.raw,
+    repairs: best.repairs,
+    problems: best.problems,
+    calls,
+  };
 };

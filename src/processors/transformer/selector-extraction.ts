@@ -82,7 +82,12 @@ export const scrapeContainers = (
       let value: string | null = null;
       if (el && attr) {
         const v = el.getAttribute(attr);
-        value = v === null ? null : attr === 'href' || attr === 'src' ? absolutise(v.trim(), pageUrl) : v.trim();
+        value =
+          v === null
+            ? null
+            : attr === 'href' || attr === 'src'
+              ? absolutise(v.trim(), pageUrl)
+              : v.trim();
       } else if (el) value = textOf(el);
       item[field] = value === '' ? null : value;
     }
@@ -94,9 +99,17 @@ export const scrapeContainers = (
 const SYSTEM =
   'You are a web-scraping engineer. You write robust CSS selectors that find the same kind of value in every one of a list of repeated HTML containers. Reply with one JSON object only.';
 
-const userPrompt = (container: string, snippets: string[], total: number, fields: Record<string, string>): string => {
+const userPrompt = (
+  container: string,
+  snippets: string[],
+  total: number,
+  fields: Record<string, string>,
+): string => {
   const required = Object.fromEntries(
-    Object.entries(fields).map(([k, d]) => [k, `CSS selector (relative to one container) of the element holding: ${d}`]),
+    Object.entries(fields).map(([k, d]) => [
+      k,
+      `CSS selector (relative to one container) of the element holding: ${d}`,
+    ]),
   );
   return (
     `CONTAINER SELECTOR: ${container} (${total} containers on the page, ${snippets.length} shown)\n\n` +
@@ -132,7 +145,10 @@ export const extractWithSelectors = async (
     {
       messages: [
         { role: 'system', content: SYSTEM },
-        { role: 'user', content: userPrompt(input.containerSelector, snippets, containers.length, input.fields) },
+        {
+          role: 'user',
+          content: userPrompt(input.containerSelector, snippets, containers.length, input.fields),
+        },
       ],
       temperature: call.temperature ?? opts.temperature,
       responseFormat: { type: 'json_object' },
@@ -159,5 +175,12 @@ export const extractWithSelectors = async (
   );
   const { items, warnings } = scrapeContainers(containers, selectors, input.url);
   for (const f of fields) if (!selectors[f]) warnings.push(`${f}: no selector`);
-  return { selectors, items, item_count: items.length, containers: containers.length, warnings, calls: result.calls };
+  return {
+    selectors,
+    items,
+    item_count: items.length,
+    containers: containers.length,
+    warnings,
+    calls: result.calls,
+  };
 };

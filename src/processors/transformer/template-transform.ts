@@ -88,7 +88,12 @@ export const transformWithTemplate = async (
     { role: 'system' as const, content: buildSystemPrompt(parsed, input.targetLanguage) },
     {
       role: 'user' as const,
-      content: buildUserPrompt({ text: input.text, context, required, targetLanguage: input.targetLanguage }),
+      content: buildUserPrompt({
+        text: input.text,
+        context,
+        required,
+        targetLanguage: input.targetLanguage,
+      }),
     },
   ];
   let result;
@@ -120,7 +125,8 @@ export const transformWithTemplate = async (
   }
   const values = withMissingAsNull(result.value, required);
   const warnings = result.problems.length ? [describeProblems(result.problems)] : [];
-  if (result.repairs.length) call.log?.('info', `model reply repaired: ${result.repairs.join(', ')}`);
+  if (result.repairs.length)
+    call.log?.('info', `model reply repaired: ${result.repairs.join(', ')}`);
   if (warnings.length) call.log?.('warn', `fields after the retry: ${warnings[0]}`);
   return {
     ...base,

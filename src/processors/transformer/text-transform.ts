@@ -31,11 +31,32 @@ export interface TextTransformResult {
 }
 
 const LANGUAGE_NAMES: Record<string, string> = {
-  de: 'German', en: 'English', fr: 'French', es: 'Spanish', it: 'Italian', pt: 'Portuguese',
-  nl: 'Dutch', pl: 'Polish', ru: 'Russian', ja: 'Japanese', ko: 'Korean', zh: 'Chinese',
-  cs: 'Czech', da: 'Danish', sv: 'Swedish', no: 'Norwegian', fi: 'Finnish', tr: 'Turkish',
-  el: 'Greek', hu: 'Hungarian', ro: 'Romanian', sl: 'Slovenian', hr: 'Croatian', uk: 'Ukrainian',
-  ar: 'Arabic', la: 'Latin',
+  de: 'German',
+  en: 'English',
+  fr: 'French',
+  es: 'Spanish',
+  it: 'Italian',
+  pt: 'Portuguese',
+  nl: 'Dutch',
+  pl: 'Polish',
+  ru: 'Russian',
+  ja: 'Japanese',
+  ko: 'Korean',
+  zh: 'Chinese',
+  cs: 'Czech',
+  da: 'Danish',
+  sv: 'Swedish',
+  no: 'Norwegian',
+  fi: 'Finnish',
+  tr: 'Turkish',
+  el: 'Greek',
+  hu: 'Hungarian',
+  ro: 'Romanian',
+  sl: 'Slovenian',
+  hr: 'Croatian',
+  uk: 'Ukrainian',
+  ar: 'Arabic',
+  la: 'Latin',
 };
 
 /** `de` → `German` (unknown codes as given). */
@@ -77,7 +98,10 @@ export const transformText = async (
   const prompt = `${instructions.join('\n')}\nThe text to process:\n\n${input.text}`;
   const res = await gateway.chat('chat', {
     messages: [
-      { role: 'system', content: 'You are a text-processing assistant who translates and formats texts perfectly.' },
+      {
+        role: 'system',
+        content: 'You are a text-processing assistant who translates and formats texts perfectly.',
+      },
       { role: 'user', content: prompt },
     ],
     temperature: call.temperature ?? null,

@@ -6,10 +6,18 @@
 import { SecretaryError } from '../../core/errors.js';
 import type { GuardOptions } from '../../net/url-guard.js';
 import type { ModelGateway } from '../llm/model-gateway.js';
-import { inlineTemplate, type LoadedTemplate, type TemplateLibrary } from '../templates/template-library.js';
+import {
+  inlineTemplate,
+  type LoadedTemplate,
+  type TemplateLibrary,
+} from '../templates/template-library.js';
 import { requiredFields } from '../templates/template-prompt.js';
 import { fetchWebPage, type WebPage } from '../web/web-page.js';
-import { transformChat, type ChatTransformInput, type ChatTransformResult } from './chat-transform.js';
+import {
+  transformChat,
+  type ChatTransformInput,
+  type ChatTransformResult,
+} from './chat-transform.js';
 import type { CallRecord } from './json-call.js';
 import { extractWithSelectors } from './selector-extraction.js';
 import {
@@ -17,7 +25,11 @@ import {
   type ModelCall,
   type TemplateTransformResult,
 } from './template-transform.js';
-import { transformText, type TextTransformInput, type TextTransformResult } from './text-transform.js';
+import {
+  transformText,
+  type TextTransformInput,
+  type TextTransformResult,
+} from './text-transform.js';
 
 export interface TransformerOptions {
   gateway: ModelGateway;
@@ -81,11 +93,15 @@ export class TransformerProcessor {
   }
 
   /** The template of a request: by name (language variant first) or inline. */
-  loadTemplate(req: Pick<TemplateRequest, 'template' | 'templateContent' | 'targetLanguage'>): LoadedTemplate {
+  loadTemplate(
+    req: Pick<TemplateRequest, 'template' | 'templateContent' | 'targetLanguage'>,
+  ): LoadedTemplate {
     if (req.templateContent) return inlineTemplate(req.templateContent);
     if (req.template) return this.opts.templates.load(req.template, req.targetLanguage);
     throw new SecretaryError('INVALID_PARAMETERS', 'give template or template_content', {
-      details: [{ path: '/template', problem: 'exactly one of template and template_content is required' }],
+      details: [
+        { path: '/template', problem: 'exactly one of template and template_content is required' },
+      ],
     });
   }
 
@@ -95,7 +111,13 @@ export class TransformerProcessor {
     if (!req.url) {
       const r = await transformWithTemplate(
         this.opts.gateway,
-        { template, text: req.text ?? '', context: req.context, additionalFields: req.additionalFields, targetLanguage: req.targetLanguage },
+        {
+          template,
+          text: req.text ?? '',
+          context: req.context,
+          additionalFields: req.additionalFields,
+          targetLanguage: req.targetLanguage,
+        },
         call,
         { ...common, responseFormat: this.opts.responseFormat },
       );
@@ -114,7 +136,10 @@ export class TransformerProcessor {
         call,
         common,
       );
-      call.log?.('info', `selector extraction: ${x.item_count} items from ${x.containers} containers`);
+      call.log?.(
+        'info',
+        `selector extraction: ${x.item_count} items from ${x.containers} containers`,
+      );
       return {
         text: JSON.stringify(x.items, null, 2),
         structured_data: { selectors: x.selectors, items: x.items, item_count: x.item_count },
@@ -131,7 +156,13 @@ export class TransformerProcessor {
     const text = `url: ${page.url}\ntitle: ${page.title}\n${page.byline ? `byline: ${page.byline}\n` : ''}\n${markdown}`;
     const r: TemplateTransformResult = await transformWithTemplate(
       this.opts.gateway,
-      { template, text, context: { url: page.url, ...req.context }, additionalFields: req.additionalFields, targetLanguage: req.targetLanguage },
+      {
+        template,
+        text,
+        context: { url: page.url, ...req.context },
+        additionalFields: req.additionalFields,
+        targetLanguage: req.targetLanguage,
+      },
       call,
       { ...common, responseFormat: this.opts.responseFormat },
     );

@@ -36,11 +36,13 @@ export const assertSelector = (selector: string): void => {
 };
 
 /** Text of an element with whitespace collapsed. */
-export const textOf = (el: DomElement): string => (el.textContent ?? '').replace(/\s+/g, ' ').trim();
+export const textOf = (el: DomElement): string =>
+  (el.textContent ?? '').replace(/\s+/g, ' ').trim();
 
 /** `href`/`src` made absolute against `base`; other values unchanged; unparsable ones as given. */
 export const absolutise = (value: string, base: string): string => {
-  if (!value || value.startsWith('#') || /^(data|javascript|mailto|tel):/i.test(value)) return value;
+  if (!value || value.startsWith('#') || /^(data|javascript|mailto|tel):/i.test(value))
+    return value;
   try {
     return new URL(value, base).toString();
   } catch {

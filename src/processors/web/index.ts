@@ -7,4 +7,11 @@ export {
   type FetchPageOptions,
   type WebPage,
 } from './web-page.js';
-export { absolutise, assertSelector, parseDocument, textOf, type DomDocument, type DomElement } from './dom.js';
+export {
+  absolutise,
+  assertSelector,
+  parseDocument,
+  textOf,
+  type DomDocument,
+  type DomElement,
+} from './dom.js';

@@ -97,7 +97,12 @@ export const htmlToMarkdown = (html: string, pageUrl: string): Omit<WebPage, 'ht
   }
   return {
     url: pageUrl,
-    title: (article?.title || doc.title || metaContent(doc, 'meta[property="og:title"]') || '').trim(),
+    title: (
+      article?.title ||
+      doc.title ||
+      metaContent(doc, 'meta[property="og:title"]') ||
+      ''
+    ).trim(),
     markdown: tidy(turndown.turndown(content)),
     byline: article?.byline?.trim() || metaContent(doc, 'meta[name="author"]'),
     excerpt: article?.excerpt?.trim() || metaContent(doc, 'meta[name="description"]'),
@@ -147,7 +152,11 @@ export const fetchHtml = async (
       { content_type: res.contentType },
     );
   }
-  return { html: decode(res.buffer ?? Buffer.alloc(0), res.contentType), url: res.finalUrl, contentType: res.contentType };
+  return {
+    html: decode(res.buffer ?? Buffer.alloc(0), res.contentType),
+    url: res.finalUrl,
+    contentType: res.contentType,
+  };
 };
 
 /** Downloads a page and returns its main content as Markdown, with title, byline and the HTML. */

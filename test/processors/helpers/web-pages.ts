@@ -19,4 +19,3 @@ ${[1, 2, 3]
   )
   .join('\n')}
 <li class="single-element sfscon"><span class="other">no fields here</span></li></ul></body></html>`;
-

@@ -19,13 +19,33 @@ describe('parseJsonReply', () => {
   const cases: Array<[string, string, Record<string, unknown>, string[]]> = [
     ['clean JSON', '{"a": 1}', { a: 1 }, []],
     ['fenced', 'Here:\n```json\n{"a": "x"}\n```\nBye', { a: 'x' }, ['code fence']],
-    ['text around and trailing commas', 'Sure! {"a": [1, 2,], "b": {"c": 3,},} thanks', { a: [1, 2], b: { c: 3 } }, ['text around the object', 'trailing commas']],
+    [
+      'text around and trailing commas',
+      'Sure! {"a": [1, 2,], "b": {"c": 3,},} thanks',
+      { a: [1, 2], b: { c: 3 } },
+      ['text around the object', 'trailing commas'],
+    ],
     ['raw newline in a string', '{"a": "x\ny"}', { a: 'x\ny' }, ['control characters in strings']],
     ['bad escape', '{"path": "C:\\data\\x"}', { path: 'C:\\data\\x' }, ['invalid escapes']],
-    ['single quotes, Python literals, unquoted keys', "{'a': 'it\\'s', b: True, c: None}", { a: "it's", b: true, c: null }, ['single-quoted strings', 'unquoted keys', 'Python literals']],
+    [
+      'single quotes, Python literals, unquoted keys',
+      "{'a': 'it\\'s', b: True, c: None}",
+      { a: "it's", b: true, c: null },
+      ['single-quoted strings', 'unquoted keys', 'Python literals'],
+    ],
     ['comments', '{"a": 1, // one\n "b": 2 /* two */}', { a: 1, b: 2 }, ['comments']],
-    ['cut off in a string', '{"a": "done", "b": "half', { a: 'done', b: 'half' }, ['closed a cut-off reply']],
-    ['cut off after a key', '{"a": 1, "b": [1, 2], "c"', { a: 1, b: [1, 2], c: null }, ['closed a cut-off reply']],
+    [
+      'cut off in a string',
+      '{"a": "done", "b": "half',
+      { a: 'done', b: 'half' },
+      ['closed a cut-off reply'],
+    ],
+    [
+      'cut off after a key',
+      '{"a": 1, "b": [1, 2], "c"',
+      { a: 1, b: [1, 2], c: null },
+      ['closed a cut-off reply'],
+    ],
     ['unclosed fence', '```json\n{"a": 1}', { a: 1 }, ['code fence']],
   ];
   for (const [name, raw, value, repairs] of cases) {
@@ -51,7 +71,12 @@ describe('field checks', () => {
       { field: 'note', problem: 'missing' },
     ]);
     expect(checkFields({ title: 'x', tags: ['a'], note: null }, required)).toEqual([]);
-    expect(withMissingAsNull({ title: 'x', extra: 1 }, required)).toEqual({ title: 'x', extra: 1, tags: null, note: null });
+    expect(withMissingAsNull({ title: 'x', extra: 1 }, required)).toEqual({
+      title: 'x',
+      extra: 1,
+      tags: null,
+      note: null,
+    });
   });
 });
 
@@ -86,7 +111,16 @@ describe('TemplateLibrary', () => {
   });
 
   it('refuses paths with INVALID_PARAMETERS', () => {
-    for (const bad of ['../Session', 'a/b', 'a\\b', '.hidden', '..', '', 'x\u0000y', 'x'.repeat(201)]) {
+    for (const bad of [
+      '../Session',
+      'a/b',
+      'a\\b',
+      '.hidden',
+      '..',
+      '',
+      'x\u0000y',
+      'x'.repeat(201),
+    ]) {
       let err: unknown;
       try {
         lib.resolve(bad);
@@ -104,7 +138,10 @@ describe('TemplateLibrary', () => {
       throw new Error('no error');
     } catch (err) {
       expect((err as SecretaryError).code).toBe('TEMPLATE_NOT_FOUND');
-      expect((err as SecretaryError).details).toMatchObject({ tried: ['Sesion_de', 'Sesion'], suggestions: expect.arrayContaining(['Session']) });
+      expect((err as SecretaryError).details).toMatchObject({
+        tried: ['Sesion_de', 'Sesion'],
+        suggestions: expect.arrayContaining(['Session']),
+      });
       expect((err as SecretaryError).message).toContain('close names: Session');
     }
     expect(closeNames('besprech', ['Besprechung', 'Blog', 'Session'])).toEqual(['Besprechung']);
@@ -142,10 +179,18 @@ describe('TemplateLibrary', () => {
     const bundled = new TemplateLibrary(bundledTemplatesDir());
     expect(bundled.load('Meeting', 'de').name).toBe('Meeting_de');
     expect(bundled.load('Meeting', 'en').parsed.fields.map((f) => f.name)).toEqual([
-      'title', 'date', 'participants', 'tags', 'summary', 'decisions', 'next_steps',
+      'title',
+      'date',
+      'participants',
+      'tags',
+      'summary',
+      'decisions',
+      'next_steps',
     ]);
     expect(bundled.load('DocumentSummary').parsed.fields.length).toBeGreaterThan(4);
     expect(bundled.load('WebPage').parsed.variables).toContain('url');
-    expect(bundled.load('ExtractSessionDataFromWebsite').parsed.fields.map((f) => f.name)).toContain('speakers');
+    expect(
+      bundled.load('ExtractSessionDataFromWebsite').parsed.fields.map((f) => f.name),
+    ).toContain('speakers');
   });
 });

@@ -67,9 +67,18 @@ describe('parseTemplate', () => {
   it('keeps a description with one level of braces whole (the original cut it at the first `}`)', () => {
     const t = parseTemplate('---\ntoc: {{toc|Optional array of { title, page, level }}}\n---\n');
     expect(t.fields).toEqual([
-      { name: 'toc', description: 'Optional array of { title, page, level }', frontmatter: true, expectsArray: true },
+      {
+        name: 'toc',
+        description: 'Optional array of { title, page, level }',
+        frontmatter: true,
+        expectsArray: true,
+      },
     ]);
-    const doc = fillTemplate(t, { values: { toc: [{ title: 'A', page: 1 }] }, context: {}, text: '' });
+    const doc = fillTemplate(t, {
+      values: { toc: [{ title: 'A', page: 1 }] },
+      context: {},
+      text: '',
+    });
     expect(frontmatter(doc).toc).toEqual([{ title: 'A', page: 1 }]);
     expect(doc).not.toMatch(/\]\}/);
   });
@@ -101,7 +110,9 @@ describe('parseTemplate', () => {
     const t = parseTemplate('\uFEFF# {{title|T}}\r\n{{body|B}}\r\n');
     expect(t.frontmatter).toBeNull();
     expect(t.fields.map((f) => f.name)).toEqual(['title', 'body']);
-    expect(fillTemplate(t, { values: { title: 'X', body: 'Y' }, context: {}, text: '' })).toBe('# X\nY\n');
+    expect(fillTemplate(t, { values: { title: 'X', body: 'Y' }, context: {}, text: '' })).toBe(
+      '# X\nY\n',
+    );
   });
 });
 
@@ -141,12 +152,18 @@ describe('fillTemplate', () => {
     const fm = frontmatter(fillTemplate(parseTemplate(SESSION), { values, context, text: '' }));
     expect(fm.title).toBe('My "Title" \\ here');
     const t = parseTemplate('---\nnote: {{note|N}}\nyear: {{year|Y}}\n---\n');
-    const doc = fillTemplate(t, { values: { note: 'a\nb: c #d', year: 2024 }, context: {}, text: '' });
+    const doc = fillTemplate(t, {
+      values: { note: 'a\nb: c #d', year: 2024 },
+      context: {},
+      text: '',
+    });
     expect(frontmatter(doc)).toEqual({ note: 'a b: c #d', year: '2024' });
   });
 
   it('writes the original JSON keys and any array or object as JSON', () => {
-    const t = parseTemplate('---\ntags: {{tags|Tags}}\nauthors: {{authors|Array of authors}}\nspeakers: {{speakers}}\n---\n');
+    const t = parseTemplate(
+      '---\ntags: {{tags|Tags}}\nauthors: {{authors|Array of authors}}\nspeakers: {{speakers}}\n---\n',
+    );
     const doc = fillTemplate(t, {
       values: { tags: 'a, b', authors: ['X, Y', 'Z'] },
       context: { speakers: ['Ada'] },
@@ -160,7 +177,11 @@ describe('fillTemplate', () => {
     const t = parseTemplate(
       '---\nvideo: https://youtu.be/{{video_id}}\nempty:\n---\n{{text}} {{url}} {{unknown}} {videoplayer} {slides} {{obj}}',
     );
-    const doc = fillTemplate(t, { values: {}, context: { video_id: 'xyz', url: 'U', obj: { a: 1 } }, text: 'T' });
+    const doc = fillTemplate(t, {
+      values: {},
+      context: { video_id: 'xyz', url: 'U', obj: { a: 1 } },
+      text: 'T',
+    });
     expect(frontmatter(doc)).toEqual({ video: 'https://youtu.be/xyz', empty: '' });
     expect(bodyOf(doc)).toBe('T U {{unknown}} {videoplayer} {slides} {"a":1}');
   });
@@ -192,16 +213,27 @@ describe('prompts', () => {
       required: requiredFields(t, null),
       targetLanguage: 'de',
     });
-    expect(prompt).toMatch(/^Analyze the following text and extract the information as a JSON object:\n\nTEXT:\nTHE TEXT\n\nCONTEXT:\n\{\n {2}"track": "T"\n\}\n\nREQUIRED FIELDS:\n\{/);
+    expect(prompt).toMatch(
+      /^Analyze the following text and extract the information as a JSON object:\n\nTEXT:\nTHE TEXT\n\nCONTEXT:\n\{\n {2}"track": "T"\n\}\n\nREQUIRED FIELDS:\n\{/,
+    );
     expect(prompt).toContain('INSTRUCTIONS:\n1. Extract all required information from the text\n');
     expect(prompt).toContain('3. Provide all values in language: de');
-    const fields = JSON.parse(/REQUIRED FIELDS:\n(\{[\s\S]*?\n\})/.exec(prompt)![1]!) as Record<string, string>;
+    const fields = JSON.parse(/REQUIRED FIELDS:\n(\{[\s\S]*?\n\})/.exec(prompt)![1]!) as Record<
+      string,
+      string
+    >;
     expect(Object.keys(fields)).toEqual(['title', 'speakers', 'day', 'ort', 'summary']);
   });
 
   it('asks for additional_field_descriptions too (the original dropped them in template mode)', () => {
-    const required = requiredFields(t, { language: 'ISO code of the language', keywords: 'Array of keywords' });
-    expect(required).toMatchObject({ language: 'ISO code of the language', keywords: 'Array of keywords' });
+    const required = requiredFields(t, {
+      language: 'ISO code of the language',
+      keywords: 'Array of keywords',
+    });
+    expect(required).toMatchObject({
+      language: 'ISO code of the language',
+      keywords: 'Array of keywords',
+    });
     const prompt = buildUserPrompt({ text: 'x', context: {}, required, targetLanguage: 'en' });
     expect(prompt).toContain('"language": "ISO code of the language"');
     expect(prompt).toContain('No additional context.');
@@ -215,7 +247,10 @@ describe('prompts', () => {
       name: 'template_fields',
       schema: {
         type: 'object',
-        properties: { a: { description: 'Text' }, b: { type: 'array', description: 'Array of items' } },
+        properties: {
+          a: { description: 'Text' },
+          b: { type: 'array', description: 'Array of items' },
+        },
         required: ['a', 'b'],
         additionalProperties: false,
       },
