@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/core/job.js';
 import { textPdf } from '../processors/helpers/make-docs.js';
@@ -191,5 +192,29 @@ describe('template step of pdf jobs', () => {
     writeFileSync(file, await textPdf([['Text.']]));
     const j = await run('pdf', { upload_path: file, template: 'Nope' });
     expect(j.error?.code).toBe('TEMPLATE_NOT_FOUND');
+  });
+});
+
+describe('template step of imageocr jobs', () => {
+  it('adds template_result and keeps extracted_text', async () => {
+    const file = join(h.config.paths.cache_dir, 'uploads', 'blank.png');
+    writeFileSync(
+      file,
+      await sharp({ create: { width: 300, height: 120, channels: 3, background: '#ffffff' } })
+        .png()
+        .toBuffer(),
+    );
+    writeTemplate(h.templatesDir, 'ImageNote', '# {{title|Titel}}\n\nOCR: {{text}}');
+    const j = await run('imageocr', { upload_path: file, template: 'imagenote' });
+    expect(j.status, JSON.stringify(j.error)).toBe('completed');
+    const r = results(j);
+    expect(r.template_result).toMatchObject({ template: 'ImageNote', fields: ['title'] });
+    expect(r.transformed_text).toBe(
+      `# ${r.template_result.structured_data.title}\n\nOCR: ${r.extracted_text}`,
+    );
+    expect(h.registry.get('imageocr')!.callbackData!(j, (p) => p)).toMatchObject({
+      extracted_text: r.extracted_text,
+      transformed_text: r.transformed_text,
+    });
   });
 });
