@@ -14,6 +14,9 @@ const runs: [string, string[]][] = [
   ['api.ts', []],
   ['pdf.ts', quick ? ['--quick'] : []],
   ['mistral.ts', quick ? ['--quick'] : []],
+  ['office.ts', quick ? ['--quick'] : []],
+  ['dashboard.ts', quick ? ['--jobs', '2000'] : []],
+  ['llm.ts', quick ? ['--quick'] : []],
 ];
 let failed = 0;
 for (const [file, args] of runs) {

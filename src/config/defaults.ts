@@ -64,6 +64,8 @@ export interface SecretaryConfig {
     max_wait_ms: number;
     /** SSE heartbeat interval in seconds. Default 15. */
     sse_heartbeat_sec: number;
+    /** Serve the dashboard page at `/` (its data still needs an API key). Default true. */
+    dashboard: boolean;
   };
   auth: {
     /** Keys; `SECRETARY_SERVICE_API_KEY` adds one admin key. Empty: loopback-only, no auth. */
@@ -158,6 +160,26 @@ export interface SecretaryConfig {
       };
     };
     imageocr: { max_file_size_mb: number; max_side_px: number };
+    office: {
+      /** LibreOffice binary: a name looked up on PATH or a path. Default `soffice`. */
+      soffice_path: string;
+      /** One LibreOffice conversion's time limit (`PROCESSING_TIMEOUT`). Default 180. */
+      soffice_timeout_sec: number;
+      /** LibreOffice conversions at once in this process (each takes a core and ~150 MB). Default 2. */
+      max_concurrent_conversions: number;
+      /** Largest office document accepted, in MB (`FILE_TOO_LARGE`). Default 100. */
+      max_file_size_mb: number;
+      /** Rows below the header rendered per XLSX sheet; the rest is counted, not shown. Default 10000. */
+      max_sheet_rows: number;
+      /** Pages/slides rendered as previews. Default 50. */
+      max_preview_pages: number;
+    };
+    /** Template files (`<Name>.md`, `<Name>_<lang>.md`). `dir` null: `<home>/templates` when it exists, else the bundled `templates/`. */
+    templates: { dir: string | null };
+    /** Web pages fetched for templates (URL mode). Defaults 30 s and 10 MB. */
+    web: { timeout_sec: number; max_size_mb: number };
+    /** `response_format` of template calls on `json_mode` providers: `json_schema` (default) or `json_object` (servers without structured outputs). */
+    transformer: { response_format: 'json_schema' | 'json_object' };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
   };
@@ -219,6 +241,7 @@ export const DEFAULT_CONFIG = {
     upload_limit_mb: 100,
     max_wait_ms: 600_000,
     sse_heartbeat_sec: 15,
+    dashboard: true,
   },
   auth: { api_keys: [] },
   store: { url: '', sqlite_synchronous: 'normal', listen_url: null, max_log_entries: 500 },
@@ -257,6 +280,17 @@ export const DEFAULT_CONFIG = {
       mistral: { max_pages_per_request: 50, max_request_mb: 50, chunk_retries: 1 },
     },
     imageocr: { max_file_size_mb: 10, max_side_px: 4096 },
+    office: {
+      soffice_path: 'soffice',
+      soffice_timeout_sec: 180,
+      max_concurrent_conversions: 2,
+      max_file_size_mb: 100,
+      max_sheet_rows: 10_000,
+      max_preview_pages: 50,
+    },
+    templates: { dir: null },
+    web: { timeout_sec: 30, max_size_mb: 10 },
+    transformer: { response_format: 'json_schema' },
     cpu_threads: 0,
   },
   llm: {
@@ -308,10 +342,12 @@ export const NULLABLE_STRING_KEYS = new Set([
   'server.public_base_url',
   'store.listen_url',
   'webhooks.signing_secret',
+  'processors.templates.dir',
 ]);
 
 export const ENUM_KEYS: Record<string, readonly string[]> = {
   'store.sqlite_synchronous': ['normal', 'full'],
   'llm.providers.*.kind': ['openai', 'mistral'],
   'log.level': ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'processors.transformer.response_format': ['json_schema', 'json_object'],
 };

@@ -4,11 +4,13 @@
  */
 import { inspectPdf, processPdfPages } from '../processors/pdf/page-tasks.js';
 import { splitPdf } from '../processors/pdf/pdf-split.js';
+import { officeToMarkdownTask } from '../processors/office/office-task.js';
 
 const TASKS = {
   inspectPdf,
   processPdfPages,
   splitPdf,
+  officeToMarkdown: officeToMarkdownTask,
 } as const satisfies Record<string, (task: never) => unknown>;
 
 export type CpuTaskName = keyof typeof TASKS;

@@ -14,6 +14,7 @@ import type { ModelGateway, ResolvedModel } from '../../processors/llm/index.js'
 import { extractPdf, isMistralMethod, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
 import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
 import { param, resolveInputFile } from '../shared/input-file.js';
+import { withTemplateCallbackData, withTemplateStep } from '../shared/template-step.js';
 import { METHOD_ALIASES, pdfParameters, validatePdfParameters } from './pdf-parameters.js';
 import {
   mistralCallbackFields,
@@ -243,11 +244,11 @@ export const pdfCallbackData = (job: Job, url: (path: string) => string): Record
   return { ...data, ...mistralCallbackFields(job, url) };
 };
 
-export const pdfJobType = ({ config, models }: { config: SecretaryConfig; models: ModelGateway | null }): JobTypeDefinition => ({
+export const pdfJobType = (config: SecretaryConfig, models: ModelGateway | null = null): JobTypeDefinition => ({
   type: 'pdf',
   description: 'PDF extraction: native text, OCR, previews, page images, archives; vision LLM (llm*) and Mistral OCR (mistral_ocr*) methods through the model providers.',
   parameters: pdfParameters,
   validate: validatePdfParameters,
-  handler: (job, ctx) => runPdfJob(config, job, ctx, models),
-  callbackData: pdfCallbackData,
+  handler: async (job, ctx) => withTemplateStep({ config, models }, job, ctx, await runPdfJob(config, job, ctx, models)),
+  callbackData: withTemplateCallbackData(pdfCallbackData),
 });
