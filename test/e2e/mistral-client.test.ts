@@ -7,208 +7,48 @@
  * `completed` callback open (as the client's synchronous receiver does).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { unzipSync } from 'fflate';
-import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/api/server.js';
-import { createRuntime, type Runtime } from '../../src/cli/runtime.js';
-import { loadConfig } from '../../src/config/load-config.js';
-import { startFakeProviders, type FakeProviders } from '../../src/fake-providers/index.js';
 import { textPdf } from '../processors/helpers/make-docs.js';
 import { numberedPdf } from '../processors/helpers/mistral-docs.js';
+import type { ReceivedRequest } from '../webhooks/receiver.js';
 import {
-  startReceiver,
-  type ReceivedRequest,
-  type Receiver,
-  type WireJson,
-} from '../webhooks/receiver.js';
+  expectSequence,
+  isTerminal,
+  markers,
+  refsOf,
+  startClientHarness,
+  type ClientHarness,
+} from './client-harness.js';
 
-const KEY = 'secretary-test-key';
-let fake: FakeProviders;
-let rt: Runtime;
-let base: string;
-let receiver: Receiver;
-let home: string;
-let closeServer: () => Promise<void>;
-
-interface Download {
-  url: string;
-  status: number;
-  type: string | null;
-  bytes: Uint8Array;
-}
-/** Artifact downloads made while a `completed` callback was held open, by `process.id`. */
-const downloads = new Map<string, Download[]>();
-
-const auth = { Authorization: `Bearer ${KEY}`, 'X-Secretary-Api-Key': KEY };
-const absolute = (u: string): string => (/^https?:/.test(u) ? u : `${base}${u}`);
-
-const download = async (url: string): Promise<Download> => {
-  const res = await fetch(absolute(url), { headers: auth });
-  return {
-    url,
-    status: res.status,
-    type: res.headers.get('content-type'),
-    bytes: new Uint8Array(await res.arrayBuffer()),
-  };
-};
-
-/** What the client's receiver does with `completed`: fetch every artifact, then answer. */
-const downloadAll = async (body: WireJson): Promise<void> => {
-  const d = (body.data ?? {}) as Record<string, string>;
-  const urls: string[] = [
-    d.pages_archive_url,
-    d.mistral_ocr_images_url,
-    d.mistral_ocr_raw_url,
-    d.images_archive_url,
-  ].filter((u): u is string => Boolean(u));
-  // the client ignores mistral_ocr_raw_url and builds the path from process.id
-  if (d.mistral_ocr_raw_url || d.mistral_ocr_raw_metadata)
-    urls.push(`/api/pdf/jobs/${body.process.id}/mistral-ocr-raw`);
-  downloads.set(body.process.id as string, await Promise.all(urls.map(download)));
-};
-
-const submit = async (path: string, fields: Record<string, string>, pdf: Uint8Array) => {
-  const form = new FormData();
-  form.append('file', new Blob([pdf]), 'dokument.pdf');
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  const t0 = performance.now();
-  const res = await fetch(`${base}${path}`, {
-    method: 'POST',
-    body: form,
-    headers: { ...auth, 'x-worker': 'true' },
-  });
-  const body = (await res.json()) as WireJson;
-  return { status: res.status, body, ms: performance.now() - t0 };
-};
-
-/** A client job: its own callback URL and a fresh token per submission. */
-const clientFields = (over: Record<string, string> = {}) => {
-  const path = `/api/external/jobs/${randomUUID()}`;
-  const token = randomUUID();
-  return {
-    path,
-    token,
-    fields: {
-      includeOCRImages: 'true',
-      includePreviewPages: 'true',
-      includeHighResPages: 'true',
-      useCache: 'false',
-      callback_url: receiver.url(path),
-      callback_token: token,
-      ...over,
-    },
-  };
-};
-
-const callsTo = (path: string): ReceivedRequest[] =>
-  receiver.requests.filter((r) => r.url === path);
-const isTerminal = (r: ReceivedRequest): boolean =>
-  r.body.phase === 'completed' || r.body.phase === 'error';
-
-/** Waits for the terminal callback of `path`, then a little longer to see that nothing follows. */
-const terminalOf = async (path: string, timeoutMs = 60_000): Promise<ReceivedRequest[]> => {
-  const end = Date.now() + timeoutMs;
-  while (!callsTo(path).some(isTerminal)) {
-    if (Date.now() > end)
-      throw new Error(
-        `no terminal callback at ${path}: ${JSON.stringify(callsTo(path).map((r) => r.body.phase))}`,
-      );
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  await new Promise((r) => setTimeout(r, 400));
-  return callsTo(path);
-};
-
-const FINAL_KEYS = [
-  'extracted_text',
-  'images_archive_url',
-  'pages_archive_url',
-  'mistral_ocr_raw_url',
-  'mistral_ocr_raw_metadata',
-  'mistral_ocr_raw',
-  'transcription',
-  'result',
-];
-
-/** The sequence rules of client-contract §3: progress without final markers, one terminal callback, last, one token. */
-const expectSequence = (
-  calls: ReceivedRequest[],
-  jobId: string,
-  token: string,
-  terminal: 'completed' | 'error',
-): ReceivedRequest => {
-  expect(calls.length).toBeGreaterThan(1);
-  for (const c of calls) {
-    expect(c.body.process?.id).toBe(jobId);
-    expect(c.headers['x-callback-token']).toBe(token);
-    expect(c.headers.authorization).toBe(`Bearer ${token}`);
-  }
-  const terminals = calls.filter(isTerminal);
-  expect(terminals).toHaveLength(1);
-  expect(calls.at(-1)).toBe(terminals[0]);
-  for (const p of calls.slice(0, -1)) {
-    expect(typeof p.body.progress).toBe('number');
-    expect(['completed', 'failed', 'error', 'template_completed']).not.toContain(p.body.phase);
-    expect(p.body.status).toBeUndefined();
-    expect(p.body.error).toBeUndefined();
-    for (const k of FINAL_KEYS) expect(p.body.data?.[k]).toBeUndefined();
-  }
-  expect(terminals[0]!.body.phase).toBe(terminal);
-  return terminals[0]!;
-};
-
-const markers = (text: string): number[] =>
-  [...text.matchAll(/^--- Seite (\d+) ---$/gm)].map((m) => Number(m[1]));
-const refsOf = (text: string): string[] =>
-  [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+let h: ClientHarness;
 
 beforeAll(async () => {
-  fake = await startFakeProviders();
-  receiver = await startReceiver((req) =>
-    req.body.phase === 'completed' ? { kind: 'ok', until: downloadAll(req.body) } : { kind: 'ok' },
-  );
-  home = mkdtempSync(join(tmpdir(), 'secretary-e2e-mistral-'));
-  const config = loadConfig({
-    home,
-    env: {
-      SECRETARY_SERVICE_API_KEY: KEY,
-      MISTRAL_BASE_URL: fake.mistralBaseUrl,
-      OPENAI_BASE_URL: fake.openaiBaseUrl,
+  h = await startClientHarness({
+    processors: { pdf: { mistral: { max_pages_per_request: 3 } } },
+    webhooks: { progress_interval_ms: 50, timeout_sec: 60 },
+    generic_worker: {
+      max_concurrent: 4,
+      max_attempts: 2,
+      backoff_base_sec: 0.05,
+      backoff_max_sec: 0.1,
     },
-    overrides: {
-      security: { allow_private_urls: true },
-      processors: { pdf: { mistral: { max_pages_per_request: 3 } } },
-      webhooks: { progress_interval_ms: 50, timeout_sec: 60 },
-      generic_worker: {
-        max_concurrent: 4,
-        max_attempts: 2,
-        backoff_base_sec: 0.05,
-        backoff_max_sec: 0.1,
-      },
-      llm: { providers: { mistral: { max_retries: 1 }, openai: { max_retries: 1 } } },
-    },
+    llm: { providers: { mistral: { max_retries: 1 }, openai: { max_retries: 1 } } },
   });
-  rt = await createRuntime({ config, withWorker: true, logger: pino({ level: 'silent' }) });
-  const server = await startServer(rt, { host: '127.0.0.1', port: 0 });
-  base = server.url;
-  closeServer = () => server.app.close();
 });
 
 afterAll(async () => {
-  await closeServer();
-  await rt.close();
-  await receiver.close();
-  await fake.close();
-  rmSync(home, { recursive: true, force: true });
+  await h.close();
 });
 
 beforeEach(() => {
-  fake.reset();
+  h.fake.reset();
 });
+
+const submit = (...a: Parameters<ClientHarness['submit']>) => h.submit(...a);
+const clientFields = (over?: Record<string, string>) => h.clientFields(over);
+const callsTo = (path: string): ReceivedRequest[] => h.callsTo(path);
+const terminalOf = (path: string, ms?: number) => h.terminalOf(path, ms);
 
 describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
   it('ACKs, calls back progress then completed with every artifact URL answering while completed is held open', async () => {
@@ -240,7 +80,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     expect(data.images_archive_url).toBeUndefined();
 
     // downloaded by the receiver before it answered `completed`
-    const got = downloads.get(jobId)!;
+    const got = h.downloads.get(jobId)!;
     expect(got.map((d) => [d.url, d.status])).toEqual([
       [data.pages_archive_url, 200],
       [data.mistral_ocr_images_url, 200],
@@ -263,18 +103,17 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     expect(JSON.stringify(raw)).not.toContain('base64,');
 
     // OCR in chunks of 3 (test config), uploads deleted, usage and cost on the job
-    expect(fake.requestsOf('mistral.ocr')).toHaveLength(2);
-    expect(fake.storedFiles).toBe(0);
-    const job = (await (
-      await fetch(`${base}/api/jobs/${jobId}`, { headers: auth })
-    ).json()) as WireJson;
+    expect(h.fake.requestsOf('mistral.ocr')).toHaveLength(2);
+    expect(h.fake.storedFiles).toBe(0);
+    const job = await h.getJob(jobId);
     expect(job.data.llm_info.requests.map((r: { pages: number }) => r.pages).sort()).toEqual([
       2, 3,
     ]);
     expect(job.data.llm_info.total_cost).toBeCloseTo(0.005, 6);
     expect(job.data.results.is_from_cache).toBe(false);
     expect(
-      (await fetch(`${base}/api/pdf/jobs/job-unknown/mistral-ocr-raw`, { headers: auth })).status,
+      (await fetch(`${h.base}/api/pdf/jobs/job-unknown/mistral-ocr-raw`, { headers: h.auth }))
+        .status,
     ).toBe(404);
   });
 
@@ -282,7 +121,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     const pdf = await numberedPdf(2, () => ({ images: ['jpeg'] }));
     const path = `/api/external/jobs/${randomUUID()}`;
     const first = { ...clientFields({ useCache: 'true' }), path };
-    first.fields.callback_url = receiver.url(path);
+    first.fields.callback_url = h.receiver.url(path);
     const a = await submit('/api/pdf/process-mistral-ocr', first.fields, pdf);
     const calls = await terminalOf(path);
     const aId = a.body.job.id as string;
@@ -304,13 +143,11 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     await new Promise((r) => setTimeout(r, 300));
     const ofB = callsTo(path).filter((r) => r.body.process.id === bId);
     const doneB = expectSequence(ofB, bId, secondToken, 'completed');
-    expect(fake.requestsOf('mistral.ocr')).toHaveLength(1);
-    const job = (await (
-      await fetch(`${base}/api/jobs/${bId}`, { headers: auth })
-    ).json()) as WireJson;
+    expect(h.fake.requestsOf('mistral.ocr')).toHaveLength(1);
+    const job = await h.getJob(bId);
     expect(job.data.results.is_from_cache).toBe(true);
     expect(doneB.body.data.extracted_text).toBe(calls.find(isTerminal)!.body.data.extracted_text);
-    expect(downloads.get(bId)!.every((d) => d.status === 200)).toBe(true);
+    expect(h.downloads.get(bId)!.every((d) => d.status === 200)).toBe(true);
   });
 
   it('concurrent submissions to one callback URL never mix tokens or process ids; useCache=false really re-runs', async () => {
@@ -322,7 +159,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
         const token = c.token;
         const ack = await submit(
           '/api/pdf/process-mistral-ocr',
-          { ...c.fields, callback_url: receiver.url(path) },
+          { ...c.fields, callback_url: h.receiver.url(path) },
           pdf,
         );
         return { token, id: ack.body.job.id as string };
@@ -342,7 +179,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     expect(callsTo(path)).toHaveLength(
       subs.reduce((n, s) => n + callsTo(path).filter((r) => r.body.process.id === s.id).length, 0),
     );
-    expect(fake.requestsOf('mistral.ocr')).toHaveLength(3);
+    expect(h.fake.requestsOf('mistral.ocr')).toHaveLength(3);
   });
 
   it('honours page_start and page_end; page_start alone runs to the end', async () => {
@@ -351,7 +188,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     const ackA = await submit('/api/pdf/process-mistral-ocr', a.fields, pdf);
     const doneA = expectSequence(await terminalOf(a.path), ackA.body.job.id, a.token, 'completed');
     expect(markers(doneA.body.data.extracted_text)).toEqual([2, 3, 4]);
-    expect(Object.keys(unzipSync(downloads.get(ackA.body.job.id)![0]!.bytes)).sort()).toEqual([
+    expect(Object.keys(unzipSync(h.downloads.get(ackA.body.job.id)![0]!.bytes)).sort()).toEqual([
       'preview_002.jpg',
       'preview_003.jpg',
       'preview_004.jpg',
@@ -363,11 +200,13 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     expect(doneB.body.data.mistral_ocr_images_url).toBeUndefined();
     // the 6-page document is over the test's 3 pages per request, so only the range's pages
     // are copied into a small PDF and uploaded: pages 2–4 and 5–6, asked as 0-based pages of it
-    expect(fake.requestsOf('mistral.ocr').map((r) => r.summary.pages)).toEqual([
+    expect(h.fake.requestsOf('mistral.ocr').map((r) => r.summary.pages)).toEqual([
       [0, 1, 2],
       [0, 1],
     ]);
-    const uploaded = fake.requestsOf('mistral.files.upload').map((r) => r.summary.bytes as number);
+    const uploaded = h.fake
+      .requestsOf('mistral.files.upload')
+      .map((r) => r.summary.bytes as number);
     expect(Math.max(...uploaded)).toBeLessThan(pdf.length);
   });
 
@@ -381,16 +220,16 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     expect(err.body.error.code).toBe('LLM_REQUEST_FAILED');
     expect(err.body.error.message).toContain('page 4–6');
     expect(err.body.data).toBeNull();
-    expect(fake.storedFiles).toBe(0);
+    expect(h.fake.storedFiles).toBe(0);
   });
 
   it('a 429 with Retry-After is waited out and the job completes', async () => {
     const pdf = await numberedPdf(2);
-    fake.fail('mistral.ocr', { status: 429, retryAfter: 1 });
+    h.fake.fail('mistral.ocr', { status: 429, retryAfter: 1 });
     const c = clientFields();
     const ack = await submit('/api/pdf/process-mistral-ocr', c.fields, pdf);
     expectSequence(await terminalOf(c.path), ack.body.job.id, c.token, 'completed');
-    const [limited, ok] = fake.requestsOf('mistral.ocr');
+    const [limited, ok] = h.fake.requestsOf('mistral.ocr');
     expect(limited!.status).toBe(429);
     expect(ok!.status).toBe(200);
     expect(
@@ -408,7 +247,7 @@ describe('POST /api/pdf/process-mistral-ocr as the client sends it', () => {
     );
     const err = expectSequence(await terminalOf(c.path), ack.body.job.id, c.token, 'error');
     expect(err.body.error.code).toBe('CORRUPT_FILE');
-    expect(fake.requests).toHaveLength(0);
+    expect(h.fake.requests).toHaveLength(0);
   });
 });
 
@@ -431,7 +270,7 @@ describe('other methods through POST /api/pdf/process', () => {
     expect(done.body.data.mistral_ocr_raw_url).toBe(
       `/api/pdf/jobs/${ack.body.job.id}/mistral-ocr-raw`,
     );
-    const pages = downloads.get(ack.body.job.id)![0]!;
+    const pages = h.downloads.get(ack.body.job.id)![0]!;
     expect(Object.keys(unzipSync(pages.bytes)).sort()).toEqual([
       'preview_001.jpg',
       'preview_002.jpg',
@@ -460,9 +299,7 @@ describe('other methods through POST /api/pdf/process', () => {
       expect(text).toContain('## Bild 1');
       if (method === 'llm_and_native')
         expect(text).toContain('=== Native Text ===\nZweite Seite.\n\n=== LLM Markdown ===');
-      const job = (await (
-        await fetch(`${base}/api/jobs/${ack.body.job.id}`, { headers: auth })
-      ).json()) as WireJson;
+      const job = await h.getJob(ack.body.job.id);
       const requests = job.data.llm_info.requests as Array<{
         purpose: string;
         from_cache: boolean;
@@ -474,6 +311,6 @@ describe('other methods through POST /api/pdf/process', () => {
         method === 'llm' ? [false, false] : [true, true],
       );
     }
-    expect(fake.requestsOf('openai.chat')).toHaveLength(2);
+    expect(h.fake.requestsOf('openai.chat')).toHaveLength(2);
   });
 });
