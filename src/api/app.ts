@@ -16,6 +16,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { batchRoutes } from './routes/batches.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { mediaRoutes } from './routes/media.js';
 import { pdfIngressRoutes } from './routes/pdf-ingress.js';
 import { streamRoutes } from './routes/streams.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
@@ -53,5 +54,6 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(artifactRoutes, routeOpts);
   await app.register(webhookRoutes, routeOpts);
   await app.register(pdfIngressRoutes, routeOpts);
+  await app.register(mediaRoutes, routeOpts);
   return app;
 };

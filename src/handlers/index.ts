@@ -4,6 +4,7 @@ import type { ModelGateway } from '../processors/llm/index.js';
 import type { HandlerRegistry } from '../worker/registry.js';
 import { echoJobType } from './echo/echo-handler.js';
 import { imageOcrJobType } from './imageocr/imageocr-handler.js';
+import { audioJobType, videoJobType, youtubeJobType } from './media/media-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
 
 export interface HandlerDeps {
@@ -19,5 +20,8 @@ export const registerBuiltinHandlers = (
   registry.register(echoJobType);
   registry.register(pdfJobType(deps.config));
   registry.register(imageOcrJobType(deps.config));
+  registry.register(audioJobType(deps));
+  registry.register(videoJobType(deps));
+  registry.register(youtubeJobType(deps));
   return registry;
 };
