@@ -1,8 +1,3 @@
-export {
-  ModelGateway,
-  type ModelCallEvent,
-  type ModelGatewayOptions,
-  type ResolvedModel,
-} from './model-gateway.js';
+export { ModelGateway, type ResolvedModel } from './model-gateway.js';
 export { normaliseLanguage } from './languages.js';
 export type * from './types.js';

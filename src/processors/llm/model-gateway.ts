@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { LlmProviderConfig, LlmUseCase, SecretaryConfig } from '../../config/defaults.js';
-import { SecretaryError, UnrecoverableError } from '../../core/errors.js';
+import { SecretaryError } from '../../core/errors.js';
 import { callWithPolicy } from './call-policy.js';
 import { MistralClient } from './mistral-client.js';
 import {
@@ -21,46 +21,20 @@ import { audioCost, pageCost, priceOf, tokenCost } from './pricing.js';
 import { ProviderLimiter } from './provider-limiter.js';
 import { fileSha256, requestHash, ResponseCache } from './response-cache.js';
 import { normaliseLanguage } from './languages.js';
+import { resolveModel, type ResolvedModel } from './provider-resolution.js';
+
+export type { ResolvedModel };
 import type {
   CallOptions,
   ChatRequest,
+  ModelCallEvent,
+  ModelGatewayOptions,
   ChatResult,
   OcrRequest,
   OcrResult,
   TranscribeRequest,
   TranscribeResult,
 } from './types.js';
-
-export interface ModelCallEvent {
-  useCase: LlmUseCase;
-  provider: string;
-  model: string;
-  purpose: string;
-  outcome: 'ok' | 'cache_hit' | 'error';
-  durationMs: number;
-  promptTokens: number;
-  completionTokens: number;
-  cost: number | null;
-  /** HTTP attempts (retries + 1); 0 for a cache hit. */
-  attempts: number;
-  errorCode?: string;
-}
-
-export interface ModelGatewayOptions {
-  llm: SecretaryConfig['llm'];
-  /** Cache root; answers go under `<cacheDir>/llm/`. */
-  cacheDir: string;
-  onCall?: (e: ModelCallEvent) => void;
-  /** First retry backoff in ms. Default 500 (tests use less). */
-  backoffBaseMs?: number;
-}
-
-export interface ResolvedModel {
-  provider: string;
-  kind: LlmProviderConfig['kind'];
-  model: string;
-  jsonMode: boolean;
-}
 
 interface ProviderEntry {
   cfg: LlmProviderConfig;
@@ -69,31 +43,18 @@ interface ProviderEntry {
   mistral: MistralClient | null;
 }
 
-/** Where each use case must go: transcription speaks OpenAI's audio API, OCR Mistral's. */
-const REQUIRED_KIND: Partial<Record<LlmUseCase, LlmProviderConfig['kind']>> = {
-  transcription: 'openai',
-  ocr: 'mistral',
-};
+/** What a cache hit reports: no time, no tokens, no cost, no provider call. */
+const CACHE_HIT = {
+  durationMs: 0,
+  prompt: 0,
+  completion: 0,
+  cost: 0,
+  attempts: 0,
+  fromCache: true,
+} as const;
 
-const BASE_URL_ENV: Record<string, string> = {
-  openai: 'OPENAI_BASE_URL',
-  openrouter: 'OPENROUTER_BASE_URL',
-  mistral: 'MISTRAL_BASE_URL',
-};
-
-const isLoopback = (url: string | null): boolean => {
-  if (!url) return false;
-  try {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    return host === 'localhost' || host === '::1' || /^127\./.test(host);
-  } catch {
-    return false;
-  }
-};
-
-/** Usable: a base URL, and a key unless the provider is keyless or on this machine. */
-const usable = (cfg: LlmProviderConfig): boolean =>
-  Boolean(cfg.base_url) && (Boolean(cfg.api_key) || !cfg.api_key_env || isLoopback(cfg.base_url));
+/** The call info of a result answered from the cache. */
+const HIT_RESULT = { durationMs: 0, cost: 0, fromCache: true } as const;
 
 export class ModelGateway {
   private readonly entries = new Map<string, ProviderEntry>();
@@ -108,56 +69,7 @@ export class ModelGateway {
     useCase: LlmUseCase,
     override: { provider?: string | null; model?: string | null } = {},
   ): ResolvedModel {
-    const { providers, use_cases } = this.opts.llm;
-    const target = use_cases[useCase];
-    const name = override.provider || target.provider;
-    const cfg = providers[name];
-    if (!cfg) {
-      throw new UnrecoverableError(
-        `unknown provider ${JSON.stringify(name)}; configured: ${Object.keys(providers).join(', ')}`,
-        'INVALID_PARAMETERS',
-        {
-          details: [
-            {
-              path: '/provider',
-              problem: `not in llm.providers (${Object.keys(providers).join(', ')})`,
-            },
-          ],
-        },
-      );
-    }
-    const kind = REQUIRED_KIND[useCase];
-    if (kind && cfg.kind !== kind) {
-      throw new UnrecoverableError(
-        `the ${useCase} use case needs a provider of kind ${kind}; ${name} is ${cfg.kind}`,
-        'INVALID_PARAMETERS',
-        {
-          details: [{ path: '/provider', problem: `must be a ${kind} provider for ${useCase}` }],
-        },
-      );
-    }
-    if (!usable(cfg)) {
-      const baseEnv =
-        BASE_URL_ENV[name] ?? `SECRETARY__LLM__PROVIDERS__${name.toUpperCase()}__BASE_URL`;
-      const how = cfg.base_url
-        ? `set ${cfg.api_key_env} (its key), or point ${baseEnv} at a local OpenAI-compatible server such as \`npm run fake-providers\``
-        : `set ${baseEnv}`;
-      throw new UnrecoverableError(
-        `${useCase} needs provider ${name}${cfg.base_url ? ` (${cfg.base_url})` : ''}, which is not configured: ${how}, or route llm.use_cases.${useCase} to another provider`,
-        'LLM_NOT_CONFIGURED',
-        {
-          use_case: useCase,
-          provider: name,
-          ...(cfg.api_key_env ? { api_key_env: cfg.api_key_env } : {}),
-        },
-      );
-    }
-    return {
-      provider: name,
-      kind: cfg.kind,
-      model: override.model || target.model,
-      jsonMode: cfg.json_mode,
-    };
+    return resolveModel(this.opts.llm, useCase, override);
   }
 
   isConfigured(useCase: LlmUseCase, override: { provider?: string | null } = {}): boolean {
@@ -301,20 +213,11 @@ export class ModelGateway {
     const key = this.cacheKey(req, { op: 'chat', provider: r.provider, ...call });
     const hit = key ? await this.cache.get<ProviderChatAnswer>(key) : null;
     if (hit) {
-      this.report(useCase, r, req, {
-        durationMs: 0,
-        prompt: 0,
-        completion: 0,
-        cost: 0,
-        attempts: 0,
-        fromCache: true,
-      });
+      this.report(useCase, r, req, CACHE_HIT);
       return {
         ...hit,
         provider: r.provider,
-        durationMs: 0,
-        cost: 0,
-        fromCache: true,
+        ...HIT_RESULT,
         jsonMode: json,
       };
     }
@@ -363,15 +266,10 @@ export class ModelGateway {
     });
     if (hit) {
       this.report('transcription', r, req, {
-        durationMs: 0,
-        prompt: 0,
-        completion: 0,
-        cost: 0,
-        attempts: 0,
-        fromCache: true,
+        ...CACHE_HIT,
         audioSeconds: hit.durationSec ?? req.durationSec,
       });
-      return finish(hit, { durationMs: 0, cost: 0, fromCache: true });
+      return finish(hit, HIT_RESULT);
     }
     const { value, attempts, e, durationMs } = await this.send(
       'transcription',
@@ -420,21 +318,14 @@ export class ModelGateway {
     const hit = key ? await this.cache.get<Answer>(key) : null;
     if (hit) {
       this.report('ocr', r, req, {
-        durationMs: 0,
-        prompt: 0,
-        completion: 0,
-        cost: 0,
-        attempts: 0,
-        fromCache: true,
+        ...CACHE_HIT,
         pages: hit.pagesProcessed,
       });
       return {
         ...hit,
         provider: r.provider,
         model: r.model,
-        durationMs: 0,
-        cost: 0,
-        fromCache: true,
+        ...HIT_RESULT,
       };
     }
     const started = performance.now();

@@ -6,7 +6,7 @@
  * Processors and handlers call the gateway; they never talk to an SDK themselves. Nothing here
  * knows about jobs or stores: usage goes to a `UsageSink` (the handler passes `ctx.usage`).
  */
-import type { LlmUseCase } from '../../config/defaults.js';
+import type { LlmUseCase, SecretaryConfig } from '../../config/defaults.js';
 import type { LlmRequest } from '../../core/job.js';
 
 export type { LlmUseCase };
@@ -139,4 +139,29 @@ export interface OcrResult extends CallInfo {
   /** The provider's whole answer, as received. */
   raw: Record<string, unknown>;
   pagesProcessed: number;
+}
+
+/** One provider call as metrics see it (the gateway's `onCall`). */
+export interface ModelCallEvent {
+  useCase: LlmUseCase;
+  provider: string;
+  model: string;
+  purpose: string;
+  outcome: 'ok' | 'cache_hit' | 'error';
+  durationMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  cost: number | null;
+  /** HTTP attempts (retries + 1); 0 for a cache hit. */
+  attempts: number;
+  errorCode?: string;
+}
+
+export interface ModelGatewayOptions {
+  llm: SecretaryConfig['llm'];
+  /** Cache root; answers go under `<cacheDir>/llm/`. */
+  cacheDir: string;
+  onCall?: (e: ModelCallEvent) => void;
+  /** First retry backoff in ms. Default 500 (tests use less). */
+  backoffBaseMs?: number;
 }
