@@ -1,8 +1,8 @@
 /**
  * Joins the transcripts of a recording's segments in order: each segment's timestamps are
  * shifted by where its audio starts, what lies in the overlap before its cut is dropped (by
- * timestamps when the provider gave them, and words repeated across the cut by comparing the
- * text), and the texts are joined. Also the check that a transcript is usable. Pure.
+ * timestamps when the provider gave them; without timestamps, or for a piece that straddles
+ * the cut, by dropping leading words that repeat the previous text), and the texts are joined. Also the check that a transcript is usable. Pure.
  */
 import { UnrecoverableError } from '../../core/errors.js';
 import type { TranscriptSegment } from '../llm/types.js';
@@ -84,15 +84,19 @@ export const joinTranscripts = (parts: readonly SegmentTranscript[]): JoinedTran
       .map((s) => ({ start: round3(s.start + p.offsetSec), end: round3(s.end + p.offsetSec), text: s.text.trim() }))
       .filter((s) => s.text);
     let text: string;
+    // whether this segment's text may repeat words of the overlap: always without timestamps,
+    // with them only when its first kept piece starts before the cut (straddles it)
+    let mayRepeat = n > 0;
     if (segs.length > 0) {
       // a timed piece belongs to the segment in which its middle lies
       if (n > 0) segs = segs.filter((s) => (s.start + s.end) / 2 >= p.contentStart - 1e-3);
+      mayRepeat = n > 0 && segs.length > 0 && segs[0]!.start < p.contentStart - 1e-3;
       text = segs.map((s) => s.text).join(' ');
     } else {
       text = p.text.trim();
     }
     const prev = texts.length ? texts[texts.length - 1]! : '';
-    const repeated = n > 0 && prev ? repeatedWords(prev, text) : 0;
+    const repeated = mayRepeat && prev ? repeatedWords(prev, text) : 0;
     if (repeated > 0) {
       text = dropWords(text, repeated);
       segs = dropSegmentWords(segs, repeated);

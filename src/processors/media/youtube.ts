@@ -30,10 +30,10 @@ export const parseYoutubeUrl = (raw: string): YoutubeRef | null => {
   if (u.username || u.password || (u.port && u.port !== '443' && u.port !== '80')) return null;
   const host = u.hostname.toLowerCase();
   let id: string | null = null;
+  const parts = u.pathname.split('/').filter(Boolean);
   if (host === 'youtu.be' || host === 'www.youtu.be') {
-    id = u.pathname.split('/')[1] ?? null;
+    id = parts.length === 1 ? parts[0]! : null;
   } else if (HOSTS.has(host)) {
-    const parts = u.pathname.split('/').filter(Boolean);
     if (parts[0] === 'watch' && parts.length === 1) id = u.searchParams.get('v');
     else if (['shorts', 'live', 'embed', 'v'].includes(parts[0] ?? '') && parts.length === 2) id = parts[1] ?? null;
   }
