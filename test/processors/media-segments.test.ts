@@ -8,7 +8,7 @@ import {
   planSegments,
   repeatedWords,
 } from '../../src/processors/media/index.js';
-import { SecretaryError } from '../../src/core/errors.js';
+import type { SecretaryError } from '../../src/core/errors.js';
 
 const opts = { targetSec: 300, overlapSec: 1, searchSec: 30 };
 
