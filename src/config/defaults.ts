@@ -68,8 +68,8 @@ export interface MediaConfig {
   segment_overlap_sec: number;
   /** How far (seconds, either side) from the ideal cut point a silence is searched. Default 30. */
   silence_search_sec: number;
-  /** Level below which audio counts as silence, in dB. Default -35. */
-  silence_noise_db: number;
+  /** Audio quieter than this many dB below full scale counts as silence. Default 35 (-35 dBFS). */
+  silence_below_db: number;
   /** Shortest silence used as a cut point, in seconds. Default 0.4. */
   silence_min_sec: number;
   /** Segments of one job transcribed at once (the provider's `max_concurrent` still bounds all jobs). Default 4. */
@@ -279,7 +279,7 @@ export const DEFAULT_CONFIG = {
       segment_duration_sec: 300,
       segment_overlap_sec: 1,
       silence_search_sec: 30,
-      silence_noise_db: -35,
+      silence_below_db: 35,
       silence_min_sec: 0.4,
       transcribe_concurrency: 4,
       download_timeout_sec: 600,

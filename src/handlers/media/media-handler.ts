@@ -199,7 +199,7 @@ export const runMediaJob = async (
         targetSec: m.segment_duration_sec,
         overlapSec: m.segment_overlap_sec,
         searchSec: m.silence_search_sec,
-        noiseDb: m.silence_noise_db,
+        noiseDb: -m.silence_below_db,
         minSilenceSec: m.silence_min_sec,
       },
       concurrency: m.transcribe_concurrency,
