@@ -13,6 +13,7 @@ const runs: [string, string[]][] = [
   ['core.ts', [...store, ...(quick ? ['--quick'] : [])]],
   ['api.ts', []],
   ['pdf.ts', quick ? ['--quick'] : []],
+  ['media.ts', quick ? ['--quick'] : []],
 ];
 let failed = 0;
 for (const [file, args] of runs) {
