@@ -15,7 +15,7 @@ const INSTALL_HINT: Record<MediaTool, string> = {
   ffmpeg: 'install the Debian package `ffmpeg` (apt-get install ffmpeg)',
   ffprobe: 'install the Debian package `ffmpeg`, which contains ffprobe (apt-get install ffmpeg)',
   'yt-dlp':
-    'install yt-dlp (Debian package `yt-dlp`, or its release binary) on this host and point processors.media.yt_dlp_path at it',
+    "install a current yt-dlp on the worker host (its release binary; Debian's `yt-dlp` package is often too old for YouTube)",
 };
 
 const CONFIG_KEY: Record<MediaTool, string> = {
