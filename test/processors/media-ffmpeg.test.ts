@@ -3,7 +3,7 @@
  * silence detection, segment cuts, child processes killed on abort, and `transcribeMedia`
  * end to end with a transcriber that reads the segment files it is given.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SecretaryError } from '../../src/core/errors.js';
@@ -12,6 +12,7 @@ import {
   ensureTool,
   normalizeAudio,
   probeMedia,
+  removeStaleWorkDirs,
   runTool,
   transcribeMedia,
   type SegmentJob,
@@ -208,5 +209,20 @@ describe('transcribeMedia', () => {
     expect(code).toBe('MEDIA_TOO_LONG');
     expect(called).toBe(false);
     expect(existsSync(at('work-long')) ? readdirSync(at('work-long')) : []).toEqual([]);
+  });
+});
+
+describe('removeStaleWorkDirs', () => {
+  it('removes only media/youtube work dirs untouched for longer than the limit', async () => {
+    const root = at('stale-root');
+    for (const d of ['media-old', 'youtube-old', 'media-new', 'other-old']) {
+      mkdirSync(join(root, d), { recursive: true });
+      writeFileSync(join(root, d, 'audio.wav'), 'x');
+    }
+    const old = new Date(Date.now() - 48 * 3600 * 1000);
+    for (const d of ['media-old', 'youtube-old', 'other-old']) utimesSync(join(root, d), old, old);
+    expect(await removeStaleWorkDirs(root, 24 * 3600 * 1000)).toBe(2);
+    expect(readdirSync(root).sort()).toEqual(['media-new', 'other-old']);
+    expect(await removeStaleWorkDirs(at('no-such-root'), 1)).toBe(0);
   });
 });

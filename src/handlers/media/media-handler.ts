@@ -16,6 +16,7 @@ import {
   downloadYoutubeAudio,
   ensureTool,
   parseYoutubeUrl,
+  removeStaleWorkDirs,
   transcribeMedia,
   type Transcriber,
 } from '../../processors/media/index.js';
@@ -38,6 +39,8 @@ export interface MediaDeps {
 }
 
 const MB = 1024 * 1024;
+/** Work dirs untouched this long were left by a killed process (a run removes its own). */
+const STALE_WORK_DIR_MS = 24 * 3600 * 1000;
 
 /** A client file name fit for results and logs: no path, no control characters, bounded. */
 export const cleanFileName = (name: string): string =>
@@ -150,6 +153,9 @@ export const runMediaJob = async (
   await ensureTool('ffmpeg', m.ffmpeg_path);
   await ensureTool('ffprobe', m.ffprobe_path);
 
+  const tmpRoot = join(config.paths.cache_dir, 'tmp');
+  const stale = await removeStaleWorkDirs(tmpRoot, STALE_WORK_DIR_MS);
+  if (stale) ctx.log('info', `removed ${stale} work dir(s) left by a stopped process`);
   const cleanup: string[] = [];
   try {
     const input = await openInput(kind, deps, job, ctx, cleanup);
@@ -193,7 +199,7 @@ export const runMediaJob = async (
       name: input.source.name,
       ffmpeg: m.ffmpeg_path,
       ffprobe: m.ffprobe_path,
-      tmpRoot: join(config.paths.cache_dir, 'tmp'),
+      tmpRoot,
       maxDurationSec: m.max_duration_sec,
       segmentation: {
         targetSec: m.segment_duration_sec,

@@ -3,6 +3,7 @@ export { ensureTool, runTool, type MediaTool, type RunToolOptions, type ToolRun 
 export { parseProbe, probeMedia, type MediaInfo, type MediaStreamInfo } from './probe.js';
 export { parseSilences, planSegments, type PlannedSegment, type SegmentPlanOptions, type Silence } from './segment-plan.js';
 export {
+  removeStaleWorkDirs,
   transcribeMedia,
   type MediaTranscript,
   type SegmentationOptions,

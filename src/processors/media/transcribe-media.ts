@@ -6,7 +6,7 @@
  * timestamps. Every temporary file lives in one work dir that is removed whatever happens
  * (success, failure, cancel). Knows nothing of jobs.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnrecoverableError } from '../../core/errors.js';
 import type { TranscriptSegment } from '../llm/types.js';
@@ -184,4 +184,24 @@ export const transcribeMedia = async (opts: TranscribeMediaOptions): Promise<Med
     opts.signal.removeEventListener('abort', onOuterAbort);
     await rm(work, { recursive: true, force: true });
   }
+};
+
+/**
+ * Removes work dirs (`media-*`, `youtube-*`) under `tmpRoot` untouched for `olderThanMs`: what
+ * a killed process left behind (a normal run removes its own). Best effort; never throws.
+ */
+export const removeStaleWorkDirs = async (tmpRoot: string, olderThanMs: number, now = Date.now()): Promise<number> => {
+  let removed = 0;
+  const names = await readdir(tmpRoot).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!/^(media|youtube)-/.test(name)) continue;
+    const path = join(tmpRoot, name);
+    const st = await stat(path).catch(() => null);
+    if (!st?.isDirectory() || now - st.mtimeMs < olderThanMs) continue;
+    await rm(path, { recursive: true, force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 };
