@@ -170,19 +170,26 @@ describe('transcribeMedia', () => {
     const wav = toneSequence(at('fail.wav'), [{ freq: 440, sec: 70 }]);
     const tmpRoot = at('work-fail');
     const aborted: number[] = [];
+    // segment 2 (index 1) fails once the three segments in flight have all reached the transcriber
+    let inFlight = 0;
+    let failNow: () => void = () => undefined;
+    const allStarted = new Promise<void>((r) => (failNow = r));
     const err = await transcribeMedia({
       ...base,
       inputPath: wav,
       tmpRoot,
       signal: new AbortController().signal,
       transcribe: (s) =>
-        new Promise((resolve, reject) => {
-          if (s.index === 1) return setTimeout(() => reject(new SecretaryError('LLM_REQUEST_FAILED', 'boom')), 20);
+        new Promise((_resolve, reject) => {
+          if (++inFlight === 3) failNow();
+          if (s.index === 1) {
+            void allStarted.then(() => reject(new SecretaryError('LLM_REQUEST_FAILED', 'boom')));
+            return;
+          }
           s.signal.addEventListener('abort', () => {
             aborted.push(s.index);
             reject(new Error('aborted'));
           });
-          void resolve;
         }),
     }).catch((e: unknown) => e as SecretaryError);
     expect((err as SecretaryError).code).toBe('LLM_REQUEST_FAILED');

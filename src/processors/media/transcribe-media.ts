@@ -10,11 +10,15 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnrecoverableError } from '../../core/errors.js';
 import type { TranscriptSegment } from '../llm/types.js';
-import { mapLimited, throwIfAborted } from '../abort.js';
+import { abortError, mapLimited, throwIfAborted } from '../abort.js';
 import { cutSegment, normalizeAudio } from './audio-extract.js';
 import { probeMedia, type MediaInfo } from './probe.js';
 import { planSegments, type PlannedSegment } from './segment-plan.js';
-import { assertUsableTranscript, joinTranscripts, type JoinedTranscript } from './transcript-join.js';
+import {
+  assertUsableTranscript,
+  joinTranscripts,
+  type JoinedTranscript,
+} from './transcript-join.js';
 
 /** What the transcriber returns for one segment file. */
 export interface SegmentResult {
@@ -65,7 +69,14 @@ export interface MediaTranscript extends JoinedTranscript {
   durationSec: number;
   media: MediaInfo;
   /** The segments as cut, with the text each contributed. */
-  parts: Array<{ index: number; start: number; end: number; contentStart: number; inSilence: boolean; text: string }>;
+  parts: Array<{
+    index: number;
+    start: number;
+    end: number;
+    contentStart: number;
+    inSilence: boolean;
+    text: string;
+  }>;
 }
 
 /** Percent of the job at which transcription starts and ends (progress `transcribing:i/n`). */
@@ -92,13 +103,21 @@ export const transcribeMedia = async (opts: TranscribeMediaOptions): Promise<Med
   const work = await mkdtemp(join(opts.tmpRoot, 'media-'));
   try {
     progress('probing', 10, 'Mediendatei wird geprüft');
-    const media = await probeMedia(opts.inputPath, { ffprobe: opts.ffprobe, signal, name: opts.name });
+    const media = await probeMedia(opts.inputPath, {
+      ffprobe: opts.ffprobe,
+      signal,
+      name: opts.name,
+    });
     if (media.durationSec !== null && media.durationSec > opts.maxDurationSec) {
       throw tooLong(opts.name, media.durationSec, opts.maxDurationSec);
     }
     const seg = opts.segmentation;
     const mayNeedSplit = media.durationSec === null || media.durationSec > seg.targetSec;
-    progress('extracting_audio', 15, media.video.length ? 'Tonspur wird aus dem Video gelöst' : 'Audio wird vorbereitet');
+    progress(
+      'extracting_audio',
+      15,
+      media.video.length ? 'Tonspur wird aus dem Video gelöst' : 'Audio wird vorbereitet',
+    );
     const wav = join(work, 'audio.wav');
     const silences = await normalizeAudio({
       ...tool,
@@ -110,7 +129,8 @@ export const transcribeMedia = async (opts: TranscribeMediaOptions): Promise<Med
     // the WAV's own length is exact (containers sometimes state none or a wrong one)
     const wavInfo = await probeMedia(wav, { ffprobe: opts.ffprobe, signal, name: opts.name });
     const durationSec = wavInfo.durationSec ?? media.durationSec ?? 0;
-    if (durationSec > opts.maxDurationSec) throw tooLong(opts.name, durationSec, opts.maxDurationSec);
+    if (durationSec > opts.maxDurationSec)
+      throw tooLong(opts.name, durationSec, opts.maxDurationSec);
     if (durationSec <= 0) {
       throw new UnrecoverableError(`${opts.name} holds no audio samples`, 'UNSUPPORTED_FILE');
     }
@@ -123,32 +143,50 @@ export const transcribeMedia = async (opts: TranscribeMediaOptions): Promise<Med
     progress('segmenting', TRANSCRIBE_FROM, n > 1 ? `${n} Segmente` : '1 Segment');
     let done = 0;
     progress(`transcribing:0/${n}`, TRANSCRIBE_FROM, `Transkription 0/${n}`);
+    const transcribeOne = async (p: PlannedSegment): Promise<SegmentResult> => {
+      throwIfAborted(signal);
+      let file = wav;
+      if (n > 1) {
+        file = join(work, `segment_${String(p.index + 1).padStart(3, '0')}.wav`);
+        await cutSegment({
+          ...tool,
+          input: wav,
+          output: file,
+          startSec: p.start,
+          durationSec: p.end - p.start,
+        });
+      }
+      try {
+        const r = await opts.transcribe({
+          filePath: file,
+          index: p.index,
+          count: n,
+          durationSec: p.end - p.start,
+          signal,
+        });
+        done += 1;
+        progress(
+          `transcribing:${done}/${n}`,
+          TRANSCRIBE_FROM + ((TRANSCRIBE_TO - TRANSCRIBE_FROM) * done) / n,
+          `Transkription ${done}/${n}`,
+        );
+        return r;
+      } finally {
+        if (file !== wav) await rm(file, { force: true });
+      }
+    };
     const results = await mapLimited(
       plan,
       Math.max(1, opts.concurrency),
       async (p) => {
-        throwIfAborted(signal);
-        let file = wav;
-        if (n > 1) {
-          file = join(work, `segment_${String(p.index + 1).padStart(3, '0')}.wav`);
-          await cutSegment({ ...tool, input: wav, output: file, startSec: p.start, durationSec: p.end - p.start });
-        }
         try {
-          const r = await opts
-            .transcribe({ filePath: file, index: p.index, count: n, durationSec: p.end - p.start, signal })
-            .catch((err: unknown) => {
-              if (!signal.aborted) stop.abort(err);
-              throw err;
-            });
-          done += 1;
-          progress(
-            `transcribing:${done}/${n}`,
-            TRANSCRIBE_FROM + ((TRANSCRIBE_TO - TRANSCRIBE_FROM) * done) / n,
-            `Transkription ${done}/${n}`,
-          );
-          return r;
-        } finally {
-          if (file !== wav) await rm(file, { force: true });
+          return await transcribeOne(p);
+        } catch (err) {
+          // the first failure stops the rest; what they throw then is that failure, so the
+          // root cause (not "aborted") is what the job reports
+          if (signal.aborted) throw abortError(signal);
+          stop.abort(err);
+          throw err;
         }
       },
       signal,
@@ -190,7 +228,11 @@ export const transcribeMedia = async (opts: TranscribeMediaOptions): Promise<Med
  * Removes work dirs (`media-*`, `youtube-*`) under `tmpRoot` untouched for `olderThanMs`: what
  * a killed process left behind (a normal run removes its own). Best effort; never throws.
  */
-export const removeStaleWorkDirs = async (tmpRoot: string, olderThanMs: number, now = Date.now()): Promise<number> => {
+export const removeStaleWorkDirs = async (
+  tmpRoot: string,
+  olderThanMs: number,
+  now = Date.now(),
+): Promise<number> => {
   let removed = 0;
   const names = await readdir(tmpRoot).catch(() => [] as string[]);
   for (const name of names) {
