@@ -14,6 +14,8 @@ const runs: [string, string[]][] = [
   ['api.ts', []],
   ['pdf.ts', quick ? ['--quick'] : []],
   ['media.ts', quick ? ['--quick'] : []],
+  ['office.ts', quick ? ['--quick'] : []],
+  ['dashboard.ts', quick ? ['--jobs', '2000'] : []],
 ];
 let failed = 0;
 for (const [file, args] of runs) {

@@ -18,8 +18,12 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { mediaRoutes } from './routes/media.js';
 import { pdfIngressRoutes } from './routes/pdf-ingress.js';
+import { officeRoutes } from './routes/office.js';
 import { streamRoutes } from './routes/streams.js';
 import { webhookRoutes } from './routes/webhook-routes.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
+import { statsRoutes } from './routes/stats.js';
 
 const MB = 1024 * 1024;
 
@@ -55,5 +59,9 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(webhookRoutes, routeOpts);
   await app.register(pdfIngressRoutes, routeOpts);
   await app.register(mediaRoutes, routeOpts);
+  await app.register(officeRoutes, routeOpts);
+  await app.register(eventRoutes, routeOpts);
+  await app.register(statsRoutes, routeOpts);
+  await app.register(dashboardRoutes, routeOpts);
   return app;
 };

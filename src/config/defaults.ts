@@ -94,6 +94,8 @@ export interface SecretaryConfig {
     max_wait_ms: number;
     /** SSE heartbeat interval in seconds. Default 15. */
     sse_heartbeat_sec: number;
+    /** Serve the dashboard page at `/` (its data still needs an API key). Default true. */
+    dashboard: boolean;
   };
   auth: {
     /** Keys; `SECRETARY_SERVICE_API_KEY` adds one admin key. Empty: loopback-only, no auth. */
@@ -173,6 +175,20 @@ export interface SecretaryConfig {
   processors: {
     pdf: { max_pages: number; max_file_size_mb: number; download_timeout_sec: number };
     imageocr: { max_file_size_mb: number; max_side_px: number };
+    office: {
+      /** LibreOffice binary: a name looked up on PATH or a path. Default `soffice`. */
+      soffice_path: string;
+      /** One LibreOffice conversion's time limit (`PROCESSING_TIMEOUT`). Default 180. */
+      soffice_timeout_sec: number;
+      /** LibreOffice conversions at once in this process (each takes a core and ~150 MB). Default 2. */
+      max_concurrent_conversions: number;
+      /** Largest office document accepted, in MB (`FILE_TOO_LARGE`). Default 100. */
+      max_file_size_mb: number;
+      /** Rows below the header rendered per XLSX sheet; the rest is counted, not shown. Default 10000. */
+      max_sheet_rows: number;
+      /** Pages/slides rendered as previews. Default 50. */
+      max_preview_pages: number;
+    };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
     /** Audio, video and YouTube transcription (`docs/transcription.md`). */
@@ -236,6 +252,7 @@ export const DEFAULT_CONFIG = {
     upload_limit_mb: 100,
     max_wait_ms: 600_000,
     sse_heartbeat_sec: 15,
+    dashboard: true,
   },
   auth: { api_keys: [] },
   store: { url: '', sqlite_synchronous: 'normal', listen_url: null, max_log_entries: 500 },
@@ -268,6 +285,14 @@ export const DEFAULT_CONFIG = {
   processors: {
     pdf: { max_pages: 500, max_file_size_mb: 150, download_timeout_sec: 120 },
     imageocr: { max_file_size_mb: 10, max_side_px: 4096 },
+    office: {
+      soffice_path: 'soffice',
+      soffice_timeout_sec: 180,
+      max_concurrent_conversions: 2,
+      max_file_size_mb: 100,
+      max_sheet_rows: 10_000,
+      max_preview_pages: 50,
+    },
     cpu_threads: 0,
     media: {
       ffmpeg_path: 'ffmpeg',

@@ -1,10 +1,13 @@
 /** Registers the built-in job types. */
 import type { SecretaryConfig } from '../config/defaults.js';
+import { UnrecoverableError } from '../core/errors.js';
 import type { ModelGateway } from '../processors/llm/index.js';
 import type { HandlerRegistry } from '../worker/registry.js';
 import { echoJobType } from './echo/echo-handler.js';
 import { imageOcrJobType } from './imageocr/imageocr-handler.js';
 import { audioJobType, videoJobType, youtubeJobType } from './media/media-handler.js';
+import { officeJobType } from './office/office-handler.js';
+import { officeViaPdfJobType } from './office/office-via-pdf-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
 
 export interface HandlerDeps {
@@ -23,5 +26,17 @@ export const registerBuiltinHandlers = (
   registry.register(audioJobType(deps));
   registry.register(videoJobType(deps));
   registry.register(youtubeJobType(deps));
+  registry.register(officeJobType(deps.config));
+  // office_via_pdf runs the registered pdf handler, so it shares the pdf type's deps and code path
+  registry.register(
+    officeViaPdfJobType({
+      ...deps,
+      runPdf: (job, ctx) => {
+        const pdf = registry.get('pdf');
+        if (!pdf) throw new UnrecoverableError('office_via_pdf needs the pdf job type, which is not registered', 'UNKNOWN_JOB_TYPE');
+        return pdf.handler(job, ctx);
+      },
+    }),
+  );
   return registry;
 };

@@ -3,10 +3,12 @@
  * pool can run by name. Keep this file a plain list; the work lives in the processors.
  */
 import { inspectPdf, processPdfPages } from '../processors/pdf/page-tasks.js';
+import { officeToMarkdownTask } from '../processors/office/office-task.js';
 
 const TASKS = {
   inspectPdf,
   processPdfPages,
+  officeToMarkdown: officeToMarkdownTask,
 } as const satisfies Record<string, (task: never) => unknown>;
 
 export type CpuTaskName = keyof typeof TASKS;

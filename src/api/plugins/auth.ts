@@ -4,7 +4,8 @@
  * Keys are compared as SHA-256 digests with `timingSafeEqual`, against every configured key.
  * Fail-closed: with keys configured, a request without a valid key gets 401. With no key
  * configured, only loopback clients are served (and `startServer` binds loopback only).
- * Open paths: health, the OpenAPI UI and spec, and the dashboard `/`.
+ * Open paths: health, the OpenAPI UI and spec, and the dashboard (`/` and its assets under
+ * `/dashboard/`); `GET /api/events` accepts `?access_token=` like the streams.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -25,8 +26,12 @@ const NOBODY: Principal = Object.freeze({ user_id: '\u0000anonymous', admin: fal
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
+/** Dashboard assets: flat file names only (no dot segments, no encoding, no sub-folders). */
+const DASHBOARD_ASSET = /^\/dashboard\/[a-z0-9][a-z0-9-]*\.(?:js|css|svg|png|ico)$/;
+
 export const isOpenPath = (path: string): boolean =>
   path === '/' ||
+  DASHBOARD_ASSET.test(path) ||
   path === '/api/health' ||
   path.startsWith('/api/health/') ||
   path === '/api/doc' ||
@@ -42,7 +47,7 @@ const presentedKey = (req: FastifyRequest, path: string): string | null => {
   if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim();
   const x = req.headers['x-secretary-api-key'];
   if (typeof x === 'string' && x) return x.trim();
-  if (path.endsWith('/stream')) {
+  if (path.endsWith('/stream') || path === '/api/events') {
     const q = req.query as Record<string, unknown> | undefined;
     if (q && typeof q.access_token === 'string' && q.access_token) return q.access_token;
   }
