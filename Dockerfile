@@ -45,6 +45,7 @@ COPY package.json ./
 COPY bin ./bin
 COPY config ./config
 COPY web ./web
+COPY templates ./templates
 RUN mkdir -p /app/cache /app/data && chown secretary:secretary /app/cache /app/data
 USER secretary
 VOLUME ["/app/cache", "/app/data"]

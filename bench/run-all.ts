@@ -16,6 +16,7 @@ const runs: [string, string[]][] = [
   ['media.ts', quick ? ['--quick'] : []],
   ['office.ts', quick ? ['--quick'] : []],
   ['dashboard.ts', quick ? ['--jobs', '2000'] : []],
+  ['llm.ts', quick ? ['--quick'] : []],
 ];
 let failed = 0;
 for (const [file, args] of runs) {

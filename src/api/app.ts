@@ -24,6 +24,7 @@ import { webhookRoutes } from './routes/webhook-routes.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { statsRoutes } from './routes/stats.js';
+import { transformerRoutes } from './routes/transformer.js';
 
 const MB = 1024 * 1024;
 
@@ -63,5 +64,6 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(eventRoutes, routeOpts);
   await app.register(statsRoutes, routeOpts);
   await app.register(dashboardRoutes, routeOpts);
+  await app.register(transformerRoutes, routeOpts);
   return app;
 };

@@ -13,6 +13,9 @@ Commands:
   worker                a worker process against the configured store
   run <file|url>        process one document through the queue and write the result
       --method <m> --out <dir> --type <job_type>
+  transform <file.md|url> --template <Name>
+                        fill a template from a text file or a web page
+      [--context json] [--lang de] [--out file] [--json]
   jobs list [--status s] [--type t] [--batch b] [--limit n] [--json]
   jobs show <job_id>
   migrate               apply database migrations and exit
@@ -37,6 +40,8 @@ const main = async (argv: string[]): Promise<number> => {
       return (await import('./commands/worker.js')).workerCommand(rest);
     case 'run':
       return (await import('./commands/run.js')).runCommand(rest);
+    case 'transform':
+      return (await import('./commands/transform.js')).transformCommand(rest);
     case 'jobs':
       return (await import('./commands/jobs.js')).jobsCommand(rest);
     case 'migrate':

@@ -189,6 +189,12 @@ export interface SecretaryConfig {
       /** Pages/slides rendered as previews. Default 50. */
       max_preview_pages: number;
     };
+    /** Template files (`<Name>.md`, `<Name>_<lang>.md`). `dir` null: `<home>/templates` when it exists, else the bundled `templates/`. */
+    templates: { dir: string | null };
+    /** Web pages fetched for templates (URL mode). Defaults 30 s and 10 MB. */
+    web: { timeout_sec: number; max_size_mb: number };
+    /** `response_format` of template calls on `json_mode` providers: `json_schema` (default) or `json_object` (servers without structured outputs). */
+    transformer: { response_format: 'json_schema' | 'json_object' };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
     /** Audio, video and YouTube transcription (`docs/transcription.md`). */
@@ -293,6 +299,9 @@ export const DEFAULT_CONFIG = {
       max_sheet_rows: 10_000,
       max_preview_pages: 50,
     },
+    templates: { dir: null },
+    web: { timeout_sec: 30, max_size_mb: 10 },
+    transformer: { response_format: 'json_schema' },
     cpu_threads: 0,
     media: {
       ffmpeg_path: 'ffmpeg',
@@ -359,10 +368,12 @@ export const NULLABLE_STRING_KEYS = new Set([
   'server.public_base_url',
   'store.listen_url',
   'webhooks.signing_secret',
+  'processors.templates.dir',
 ]);
 
 export const ENUM_KEYS: Record<string, readonly string[]> = {
   'store.sqlite_synchronous': ['normal', 'full'],
   'llm.providers.*.kind': ['openai', 'mistral'],
   'log.level': ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  'processors.transformer.response_format': ['json_schema', 'json_object'],
 };

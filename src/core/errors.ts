@@ -108,6 +108,10 @@ export const ERROR_CODES = {
     status: 422,
     text: "The model's reply does not match the JSON schema given in `schema_json`.",
   },
+  SELECTOR_NO_MATCH: {
+    status: 422,
+    text: 'The `container_selector` matched no element on the fetched page.',
+  },
   // media and office tools
   MEDIA_TOOL_MISSING: {
     status: 501,

@@ -9,6 +9,7 @@ import { audioJobType, videoJobType, youtubeJobType } from './media/media-handle
 import { officeJobType } from './office/office-handler.js';
 import { officeViaPdfJobType } from './office/office-via-pdf-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
+import { transformerJobTypes } from './transformer/transformer-handler.js';
 
 export interface HandlerDeps {
   config: SecretaryConfig;
@@ -21,8 +22,8 @@ export const registerBuiltinHandlers = (
   deps: HandlerDeps,
 ): HandlerRegistry => {
   registry.register(echoJobType);
-  registry.register(pdfJobType(deps.config));
-  registry.register(imageOcrJobType(deps.config));
+  registry.register(pdfJobType(deps.config, deps.models));
+  registry.register(imageOcrJobType(deps.config, deps.models));
   registry.register(audioJobType(deps));
   registry.register(videoJobType(deps));
   registry.register(youtubeJobType(deps));
@@ -33,10 +34,15 @@ export const registerBuiltinHandlers = (
       ...deps,
       runPdf: (job, ctx) => {
         const pdf = registry.get('pdf');
-        if (!pdf) throw new UnrecoverableError('office_via_pdf needs the pdf job type, which is not registered', 'UNKNOWN_JOB_TYPE');
+        if (!pdf)
+          throw new UnrecoverableError(
+            'office_via_pdf needs the pdf job type, which is not registered',
+            'UNKNOWN_JOB_TYPE',
+          );
         return pdf.handler(job, ctx);
       },
     }),
   );
+  for (const def of transformerJobTypes(deps)) registry.register(def);
   return registry;
 };

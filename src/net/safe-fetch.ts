@@ -25,6 +25,8 @@ export interface DownloadOptions {
   toPath?: string;
   /** Default 5. */
   maxRedirects?: number;
+  /** Extra request headers (e.g. a browser `User-Agent` and `Accept` for web pages). */
+  headers?: Record<string, string>;
 }
 
 export interface DownloadResult {
@@ -44,7 +46,12 @@ const open = (url: string, opts: DownloadOptions, signal: AbortSignal): Promise<
         const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
         const req = send(target.url, {
           method: 'GET',
-          headers: { 'User-Agent': `Secretary/${SECRETARY_VERSION}`, Accept: '*/*', 'Accept-Encoding': 'identity' },
+          headers: {
+            'User-Agent': `Secretary/${SECRETARY_VERSION}`,
+            Accept: '*/*',
+            ...opts.headers,
+            'Accept-Encoding': 'identity',
+          },
           lookup: target.lookup as never,
           agent: false,
           signal,

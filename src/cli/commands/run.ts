@@ -34,7 +34,7 @@ const bar = (percent: number, width = 28): string => {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(Math.round(percent)).padStart(3)}%`;
 };
 
-const makeReporter = () => {
+export const makeReporter = () => {
   const tty = process.stderr.isTTY;
   let last = '';
   return {

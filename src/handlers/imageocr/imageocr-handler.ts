@@ -11,6 +11,8 @@ import { cacheRelative, hashFile, shortHash } from '../../files/cache-layout.js'
 import { IMAGE_OCR_METHODS, ocrImage } from '../../processors/ocr/index.js';
 import type { JobTypeDefinition, ParameterProblem } from '../../worker/registry.js';
 import { param, resolveInputFile } from '../shared/input-file.js';
+import { withTemplateCallbackData, withTemplateStep } from '../shared/template-step.js';
+import type { ModelGateway } from '../../processors/llm/index.js';
 
 const nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 
@@ -34,7 +36,7 @@ const validate = (p: Record<string, unknown>): ParameterProblem[] =>
     ? []
     : [{ path: '', problem: 'needs one of file_path, filename or url' }];
 
-export const imageOcrJobType = (config: SecretaryConfig): JobTypeDefinition => ({
+export const imageOcrJobType = (config: SecretaryConfig, models: ModelGateway | null = null): JobTypeDefinition => ({
   type: 'imageocr',
   description: 'Image OCR (Tesseract deu+eng): extracted text, image metadata, optional preview.',
   parameters: imageOcrParameters,
@@ -65,7 +67,7 @@ export const imageOcrJobType = (config: SecretaryConfig): JobTypeDefinition => (
       process_dir: processDir,
       preview_paths: r.metadata.preview_paths.map((f) => `${processDir}/${f}`),
     };
-    return {
+    return withTemplateStep({ config, models }, job, ctx, {
       extracted_text: r.extracted_text,
       markdown_content: r.extracted_text,
       confidence: r.confidence,
@@ -79,10 +81,10 @@ export const imageOcrJobType = (config: SecretaryConfig): JobTypeDefinition => (
         error: null,
         data: { metadata, extracted_text: r.extracted_text, process_id: job.job_id, processed_at: new Date().toISOString(), status: 'success' },
       },
-    };
+    });
   },
-  callbackData: (job) => {
+  callbackData: withTemplateCallbackData((job: Job) => {
     const r = (job.results ?? {}) as Record<string, unknown>;
     return { extracted_text: r.extracted_text ?? '', metadata: r.metadata ?? {} };
-  },
+  }),
 });

@@ -13,6 +13,8 @@ import { cacheRelative, hashFile, shortHash, textContentUrl } from '../../files/
 import { extractPdf, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
 import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
 import { param, resolveInputFile } from '../shared/input-file.js';
+import { withTemplateCallbackData, withTemplateStep } from '../shared/template-step.js';
+import type { ModelGateway } from '../../processors/llm/index.js';
 import { METHOD_ALIASES, pdfParameters, validatePdfParameters } from './pdf-parameters.js';
 
 const RESULT_FILE = 'result.json';
@@ -161,11 +163,11 @@ export const pdfCallbackData = (job: Job, url: (path: string) => string): Record
   return data;
 };
 
-export const pdfJobType = (config: SecretaryConfig): JobTypeDefinition => ({
+export const pdfJobType = (config: SecretaryConfig, models: ModelGateway | null = null): JobTypeDefinition => ({
   type: 'pdf',
   description: 'PDF extraction: native text, OCR, previews, page images, archives (LLM and Mistral methods need a provider).',
   parameters: pdfParameters,
   validate: validatePdfParameters,
-  handler: (job, ctx) => runPdfJob(config, job, ctx),
-  callbackData: pdfCallbackData,
+  handler: async (job, ctx) => withTemplateStep({ config, models }, job, ctx, await runPdfJob(config, job, ctx)),
+  callbackData: withTemplateCallbackData(pdfCallbackData),
 });
