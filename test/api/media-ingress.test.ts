@@ -140,6 +140,9 @@ describe('POST /api/audio/process', () => {
     const tpl = await post('/api/audio/process', { template: '../etc/passwd' }, { bytes: wav(), name: 'a.wav' });
     expect(tpl.status).toBe(400);
     expect(tpl.body.error.details[0].path).toBe('/parameters/template');
+    const unknown = await post('/api/audio/process', { template: 'NoSuchTemplate' }, { bytes: wav(), name: 'a.wav' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('TEMPLATE_NOT_FOUND');
     const json = await api.app.inject({ method: 'POST', url: '/api/audio/process', payload: { file: 'x' } });
     expect(json.statusCode).toBe(400);
     expect(json.json().error.message).toMatch(/multipart/);

@@ -127,6 +127,20 @@ describe('audio', () => {
     expect(readdirSync(join(config.paths.cache_dir, 'tmp'))).toEqual([]);
   });
 
+  it('fills a template from the transcript (Meeting, German variant) and records both calls', async () => {
+    const file = speech(join(media, 'sitzung.wav'), 'Beschluss: Der Haushalt wird angenommen.', 'de');
+    const job = await run('audio', { file_path: file, source_language: 'de', target_language: 'de', template: 'meeting', use_cache: false });
+    expect(job.status, JSON.stringify(job.error)).toBe('completed');
+    const r = results(job);
+    expect(r.template_result).toMatchObject({ template: 'Meeting_de', fields: expect.arrayContaining(['title', 'summary']) });
+    expect(r.template_result.structured_data.title).toMatch(/Ton \d+ Hz/);
+    expect(r.markdown_content).toBe(r.template_result.text);
+    expect(r.markdown_content).toMatch(/^---\ntitle: /);
+    expect(r.markdown_content).toMatch(/source: "sitzung\.wav"/);
+    expect(r.transcription.text).toMatch(/^Ton \d+ Hz\./);
+    expect(job.llm_info?.requests.map((q) => q.purpose)).toEqual(['transcription', 'template_transform']);
+  });
+
   it('caches by content: two different files both named recording.wav get their own transcripts; the same content again is a cache hit', async () => {
     const a = join(config.paths.cache_dir, 'a');
     const b = join(config.paths.cache_dir, 'b');
@@ -149,14 +163,14 @@ describe('audio', () => {
     expect(fake.requestsOf('openai.transcriptions')).toHaveLength(calls + 1);
   });
 
-  it('fails instead of completing: silence (empty transcript), a corrupt file, too long, too large, a template', async () => {
+  it('fails instead of completing: silence (empty transcript), a corrupt file, an unknown template (before any call), too long, too large', async () => {
     const silent = await run('audio', { file_path: toneSequence(join(media, 'silent.wav'), [{ freq: 0, sec: 3 }]), use_cache: false });
     expect(silent.error?.code).toBe('TRANSCRIPTION_FAILED');
     const corrupt = await run('audio', { file_path: corruptFile(join(media, 'corrupt.mp3')) });
     expect(corrupt.error).toMatchObject({ code: 'UNSUPPORTED_FILE' });
     expect(corrupt.error?.message).toMatch(/corrupt\.mp3/);
     const before = fake.requests.length;
-    const tpl = await run('audio', { file_path: join(media, 'speech-de.wav'), template: 'Besprechung' });
+    const tpl = await run('audio', { file_path: join(media, 'silent.wav'), template: 'NoSuchTemplate' });
     expect(tpl.error?.code).toBe('TEMPLATE_NOT_FOUND');
     expect(fake.requests.length).toBe(before);
 

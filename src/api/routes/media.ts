@@ -21,24 +21,40 @@ import {
   type MediaKind,
 } from '../../handlers/media/media-parameters.js';
 import { cleanFileName } from '../../handlers/media/media-handler.js';
+import { checkTemplateExists } from '../../handlers/transformer/transformer-parameters.js';
 import { parseYoutubeUrl } from '../../processors/media/index.js';
+import { resolveTemplatesDir, TemplateLibrary } from '../../processors/templates/index.js';
 import type { RouteOptions } from '../api-deps.js';
 import { submitIngressJob, webhookFromFields } from '../ingress.js';
-import { boolField, jsonObjectField, readIngressForm, type IngressForm } from '../multipart-form.js';
+import {
+  boolField,
+  jsonObjectField,
+  readIngressForm,
+  type IngressForm,
+} from '../multipart-form.js';
 
 const tags = ['ingress'];
 const languageRe = new RegExp(LANGUAGE_PATTERN);
 
-const invalid = (path: string, problem: string, message = `${path.slice(1)}: ${problem}`): SecretaryError =>
+const invalid = (
+  path: string,
+  problem: string,
+  message = `${path.slice(1)}: ${problem}`,
+): SecretaryError =>
   new SecretaryError('INVALID_PARAMETERS', message, { details: [{ path, problem }] });
 
 const language = (f: Record<string, string>, name: string, fallback: string): string => {
   const v = (f[name] ?? '').trim() || fallback;
-  if (!languageRe.test(v)) throw invalid(`/${name}`, 'must be a language code such as de, en, de-DE, or auto');
+  if (!languageRe.test(v))
+    throw invalid(`/${name}`, 'must be a language code such as de, en, de-DE, or auto');
   return v;
 };
 
-const checkExtension = (upload: NonNullable<IngressForm['upload']>, allowed: readonly string[], what: string): void => {
+const checkExtension = (
+  upload: NonNullable<IngressForm['upload']>,
+  allowed: readonly string[],
+  what: string,
+): void => {
   const ext = extname(upload.filename).toLowerCase().slice(1);
   if (!allowed.includes(ext)) {
     throw new SecretaryError(
@@ -78,14 +94,22 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
   const cacheDir = opts.deps.config.paths.cache_dir;
   const waitMs = opts.deps.config.server.max_wait_ms;
 
+  const templates = new TemplateLibrary(
+    resolveTemplatesDir(opts.deps.config.processors.templates.dir, opts.deps.config.paths.home),
+  );
+
   const submit = (
     req: FastifyRequest,
     reply: FastifyReply,
     form: IngressForm,
     kind: MediaKind,
     parameters: Record<string, unknown>,
-  ) =>
-    submitIngressJob(
+  ) => {
+    // an unknown template answers 404 here instead of a job that fails at once
+    // (after the schema, so a malformed name is reported as a parameter problem)
+    if (!opts.deps.registry.validate(kind, parameters).length)
+      checkTemplateExists(templates, parameters);
+    return submitIngressJob(
       opts,
       req,
       reply,
@@ -93,25 +117,47 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
       { job_type: kind, parameters, ...webhookFromFields(opts, form.fields) },
       { processor: kind, defaultWaitMs: waitMs },
     );
+  };
 
   const uploadInput = (form: IngressForm, allowed: readonly string[], what: string) => {
     const upload = form.upload!;
     checkExtension(upload, allowed, what);
     if (upload.size === 0) throw invalid('/file', 'the uploaded file is empty');
-    return { upload_path: cacheRelative(cacheDir, upload.path), original_filename: cleanFileName(upload.filename) };
+    return {
+      upload_path: cacheRelative(cacheDir, upload.path),
+      original_filename: cleanFileName(upload.filename),
+    };
   };
 
   app.post(
     '/api/audio/process',
-    { schema: { tags, summary: 'Transcribe an uploaded audio file (multipart `file`)', consumes: ['multipart/form-data'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Transcribe an uploaded audio file (multipart `file`)',
+        consumes: ['multipart/form-data'],
+      },
+    },
     async (req, reply) => {
       if (!req.isMultipart()) {
-        throw invalid('/file', 'required', 'send multipart/form-data with the audio file in field `file`');
+        throw invalid(
+          '/file',
+          'required',
+          'send multipart/form-data with the audio file in field `file`',
+        );
       }
       const form = await readIngressForm(req, cacheDir);
       return removeUploadOnError(form, async () => {
-        if (!form.upload) throw invalid('/file', 'required', 'no file uploaded: send the audio file as multipart field `file`');
-        const parameters = { ...uploadInput(form, AUDIO_EXTENSIONS, 'audio'), ...commonParameters(form.fields) };
+        if (!form.upload)
+          throw invalid(
+            '/file',
+            'required',
+            'no file uploaded: send the audio file as multipart field `file`',
+          );
+        const parameters = {
+          ...uploadInput(form, AUDIO_EXTENSIONS, 'audio'),
+          ...commonParameters(form.fields),
+        };
         return submit(req, reply, form, 'audio', parameters);
       });
     },
@@ -119,7 +165,13 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
 
   app.post(
     '/api/video/process',
-    { schema: { tags, summary: 'Transcribe a video: multipart `file`, or `url`', consumes: ['multipart/form-data', 'application/json'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Transcribe a video: multipart `file`, or `url`',
+        consumes: ['multipart/form-data', 'application/json'],
+      },
+    },
     async (req, reply) => {
       const form = await readIngressForm(req, cacheDir);
       return removeUploadOnError(form, async () => {
@@ -129,7 +181,12 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
         else if (url) {
           if (!/^https?:\/\//i.test(url)) throw invalid('/url', 'must be an http(s) URL');
           input = { url };
-        } else throw invalid('/file', 'required', 'send the video as multipart field `file`, or its address as `url`');
+        } else
+          throw invalid(
+            '/file',
+            'required',
+            'send the video as multipart field `file`, or its address as `url`',
+          );
         return submit(req, reply, form, 'video', { ...input, ...commonParameters(form.fields) });
       });
     },
@@ -137,7 +194,13 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
 
   app.post(
     '/api/video/youtube',
-    { schema: { tags, summary: 'Transcribe a YouTube video (`url`; needs yt-dlp on the worker host)', consumes: ['multipart/form-data', 'application/json'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Transcribe a YouTube video (`url`; needs yt-dlp on the worker host)',
+        consumes: ['multipart/form-data', 'application/json'],
+      },
+    },
     async (req, reply) => {
       const form = await readIngressForm(req, cacheDir);
       return removeUploadOnError(form, async () => {
@@ -151,7 +214,10 @@ export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Pro
             'url must be a YouTube video URL: https://www.youtube.com/watch?v=<id>, https://youtu.be/<id> or https://www.youtube.com/shorts/<id>',
           );
         }
-        return submit(req, reply, { ...form, upload: null }, 'youtube', { url: ref.url, ...commonParameters(form.fields) });
+        return submit(req, reply, { ...form, upload: null }, 'youtube', {
+          url: ref.url,
+          ...commonParameters(form.fields),
+        });
       });
     },
   );

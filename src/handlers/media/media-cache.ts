@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { shortHash } from '../../files/cache-layout.js';
 import type { TranscriptSegment } from '../../processors/llm/index.js';
+import type { TranscriptTemplateOutput } from './transcript-template.js';
 
 export interface CachedTranscript {
   text: string;
@@ -17,9 +18,8 @@ export interface CachedTranscript {
   language: string | null;
   duration_sec: number;
   segment_count: number;
-  /** The filled template when one was applied. */
-  markdown: string | null;
-  structured: Record<string, unknown> | null;
+  /** The template step's result when a template was applied. */
+  template_result: TranscriptTemplateOutput | null;
   format: string;
   has_video: boolean;
   provider: string;
@@ -62,7 +62,10 @@ export const readCachedTranscript = async (path: string): Promise<CachedTranscri
   }
 };
 
-export const writeCachedTranscript = async (path: string, value: CachedTranscript): Promise<void> => {
+export const writeCachedTranscript = async (
+  path: string,
+  value: CachedTranscript,
+): Promise<void> => {
   const tmp = `${path}.${randomUUID()}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });

@@ -29,8 +29,18 @@ import {
   writeCachedTranscript,
   type CachedTranscript,
 } from './media-cache.js';
-import { mediaParameters, validateMediaParameters, VIDEO_EXTENSIONS, type MediaKind } from './media-parameters.js';
-import { buildMediaResults, MAIN_PROCESSOR, mediaCallbackData, type MediaSource } from './media-results.js';
+import {
+  mediaParameters,
+  validateMediaParameters,
+  VIDEO_EXTENSIONS,
+  type MediaKind,
+} from './media-parameters.js';
+import {
+  buildMediaResults,
+  MAIN_PROCESSOR,
+  mediaCallbackData,
+  type MediaSource,
+} from './media-results.js';
 import { prepareTranscriptTemplate } from './transcript-template.js';
 
 export interface MediaDeps {
@@ -79,7 +89,12 @@ const openInput = async (
   const yt = url && (kind === 'youtube' || kind === 'video') ? parseYoutubeUrl(url) : null;
   if (kind === 'youtube' && !yt) {
     throw new SecretaryError('INVALID_PARAMETERS', 'url is not a YouTube video URL', {
-      details: [{ path: '/url', problem: 'youtube.com/watch?v=<id>, youtu.be/<id> or youtube.com/shorts/<id>' }],
+      details: [
+        {
+          path: '/url',
+          problem: 'youtube.com/watch?v=<id>, youtu.be/<id> or youtube.com/shorts/<id>',
+        },
+      ],
     });
   }
   if (yt) {
@@ -123,7 +138,12 @@ const openInput = async (
   const size = (await stat(input.path)).size;
   return {
     path: input.path,
-    source: { name: cleanFileName(input.name), kind: input.source, url: input.url, size_bytes: size },
+    source: {
+      name: cleanFileName(input.name),
+      kind: input.source,
+      url: input.url,
+      size_bytes: size,
+    },
   };
 };
 
@@ -137,19 +157,25 @@ export const runMediaJob = async (
   const m = config.processors.media;
   const p = job.parameters;
   const rawSource = param<string>(p, 'source_language');
-  const sourceLanguage = rawSource && rawSource.toLowerCase() !== 'auto' ? normaliseLanguage(rawSource) : null;
+  const sourceLanguage =
+    rawSource && rawSource.toLowerCase() !== 'auto' ? normaliseLanguage(rawSource) : null;
   const targetLanguage = normaliseLanguage(param<string>(p, 'target_language')) ?? null;
   const template = param<string>(p, 'template')?.trim() || null;
   const useCache = param<boolean>(p, 'use_cache') ?? true;
   const force = param<boolean>(p, 'force_refresh') ?? false;
-  const override = { provider: param<string>(p, 'provider') ?? null, model: param<string>(p, 'model') ?? null };
+  const override = {
+    provider: param<string>(p, 'provider') ?? null,
+    model: param<string>(p, 'model') ?? null,
+  };
   const prompt = param<string>(p, 'prompt') ?? null;
   const context = param<Record<string, unknown>>(p, 'context') ?? {};
 
   ctx.progress('initializing', 0, 'Job initialisiert');
   // fail before any work when the provider, the template or a tool is missing
   const resolved = models.resolve('transcription', override);
-  const applyTemplate = template ? await prepareTranscriptTemplate(template, deps) : null;
+  const applyTemplate = template
+    ? prepareTranscriptTemplate(template, targetLanguage ?? 'de', deps)
+    : null;
   await ensureTool('ffmpeg', m.ffmpeg_path);
   await ensureTool('ffprobe', m.ffprobe_path);
 
@@ -159,12 +185,15 @@ export const runMediaJob = async (
   const cleanup: string[] = [];
   try {
     const input = await openInput(kind, deps, job, ctx, cleanup);
-    ctx.log('info', `input: ${input.source.kind} ${input.source.name} (${input.source.size_bytes} bytes)`);
+    ctx.log(
+      'info',
+      `input: ${input.source.kind} ${input.source.name} (${input.source.size_bytes} bytes)`,
+    );
     const contentHash = await hashFile(input.path);
     const cacheKey = mediaCacheKey(contentHash, {
       sourceLanguage,
       targetLanguage,
-      template,
+      template: applyTemplate ? `${applyTemplate.name ?? template}:${applyTemplate.digest}` : null,
       provider: resolved.provider,
       model: resolved.model,
       prompt,
@@ -214,22 +243,22 @@ export const runMediaJob = async (
       onProgress: (step, percent, message) => ctx.progress(step, percent, message),
       onSpawn: (pid) => ctx.log('debug', `tool started, pid ${pid}`),
     });
-    ctx.log('info', `transcribed ${Math.round(t.durationSec)} s in ${t.parts.length} segment(s), language ${t.language ?? 'unknown'}`);
-    let markdown: string | null = null;
-    let structured: Record<string, unknown> | null = null;
+    ctx.log(
+      'info',
+      `transcribed ${Math.round(t.durationSec)} s in ${t.parts.length} segment(s), language ${t.language ?? 'unknown'}`,
+    );
+    let templateResult: CachedTranscript['template_result'] = null;
     if (applyTemplate) {
       ctx.progress('template', 92, `Template ${template} wird angewendet`);
-      const out = await applyTemplate({
+      templateResult = await applyTemplate.apply({
         transcript: t.text,
         sourceLanguage: sourceLanguage ?? t.language,
-        targetLanguage,
-        context,
+        context: { source: input.source.name, ...context },
         signal: ctx.signal,
         usage: ctx.usage,
         useCache,
+        log: (level, message) => ctx.log(level === 'warn' ? 'warning' : level, message),
       });
-      markdown = out.markdown;
-      structured = out.structured;
     }
     const result: CachedTranscript = {
       text: t.text,
@@ -237,8 +266,7 @@ export const runMediaJob = async (
       language: t.language ?? sourceLanguage,
       duration_sec: Math.round(t.durationSec * 1000) / 1000,
       segment_count: t.parts.length,
-      markdown,
-      structured,
+      template_result: templateResult,
       format: t.media.format,
       has_video: t.media.video.length > 0,
       provider: resolved.provider,
@@ -254,9 +282,12 @@ export const runMediaJob = async (
 };
 
 const DESCRIPTIONS: Record<MediaKind, string> = {
-  audio: 'Transcription of an audio file (segments cut in silences, transcribed concurrently, joined with timestamps); optional template.',
-  video: 'Transcription of the audio track of a video file or URL (YouTube URLs go through yt-dlp); optional template.',
-  youtube: 'Transcription of a YouTube video (audio downloaded with the configured yt-dlp); optional template.',
+  audio:
+    'Transcription of an audio file (segments cut in silences, transcribed concurrently, joined with timestamps); optional template.',
+  video:
+    'Transcription of the audio track of a video file or URL (YouTube URLs go through yt-dlp); optional template.',
+  youtube:
+    'Transcription of a YouTube video (audio downloaded with the configured yt-dlp); optional template.',
 };
 
 const mediaJobType = (kind: MediaKind, deps: MediaDeps): JobTypeDefinition => ({

@@ -9,7 +9,19 @@ import type { ParameterProblem } from '../../worker/registry.js';
 export type MediaKind = 'audio' | 'video' | 'youtube';
 
 /** The original's audio extensions (`/api/audio/process`). */
-export const AUDIO_EXTENSIONS = ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'opus', 'wav', 'webm'] as const;
+export const AUDIO_EXTENSIONS = [
+  'flac',
+  'm4a',
+  'mp3',
+  'mp4',
+  'mpeg',
+  'mpga',
+  'oga',
+  'ogg',
+  'opus',
+  'wav',
+  'webm',
+] as const;
 
 /** Video containers ffmpeg reads (plus every audio extension: a video endpoint may get a sound file). */
 export const VIDEO_EXTENSIONS = [
@@ -69,16 +81,21 @@ export const validateMediaParameters =
     const problems: ParameterProblem[] = [];
     const url = get('url');
     if (kind === 'youtube') {
-      if (typeof url !== 'string' || !url) problems.push({ path: '/url', problem: 'required: a YouTube video URL' });
+      if (typeof url !== 'string' || !url)
+        problems.push({ path: '/url', problem: 'required: a YouTube video URL' });
       else if (!parseYoutubeUrl(url)) {
         problems.push({
           path: '/url',
-          problem: 'not a YouTube video URL (youtube.com/watch?v=<id>, youtu.be/<id>, youtube.com/shorts/<id>)',
+          problem:
+            'not a YouTube video URL (youtube.com/watch?v=<id>, youtu.be/<id>, youtube.com/shorts/<id>)',
         });
       }
     } else {
       if (!['file_path', 'filename', 'url', 'upload_path'].some(has)) {
-        problems.push({ path: '', problem: 'needs one of file_path, filename, upload_path or url' });
+        problems.push({
+          path: '',
+          problem: 'needs one of file_path, filename, upload_path or url',
+        });
       }
       if (typeof url === 'string' && url && !/^https?:\/\//i.test(url)) {
         problems.push({ path: '/url', problem: 'must be an http(s) URL' });
@@ -86,7 +103,10 @@ export const validateMediaParameters =
     }
     const template = get('template');
     if (typeof template === 'string' && template && !templateRe.test(template)) {
-      problems.push({ path: '/template', problem: 'must be a template name (letters, digits, space, _ . ( ) -), not a path' });
+      problems.push({
+        path: '/template',
+        problem: 'must be a template name (letters, digits, space, _ . ( ) -), not a path',
+      });
     }
     return problems;
   };

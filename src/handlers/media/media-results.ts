@@ -33,9 +33,14 @@ export interface MediaResultMeta {
   fromCache: boolean;
 }
 
-export const buildMediaResults = (job: Job, t: CachedTranscript, m: MediaResultMeta): Record<string, unknown> => {
+export const buildMediaResults = (
+  job: Job,
+  t: CachedTranscript,
+  m: MediaResultMeta,
+): Record<string, unknown> => {
   const transcription = { text: t.text, segments: t.segments, language: t.language };
-  const markdown = t.markdown ?? t.text;
+  const tpl = t.template_result;
+  const markdown = tpl ? tpl.text : t.text;
   const metadata = {
     file_name: m.source.name,
     source: m.source.kind,
@@ -53,15 +58,14 @@ export const buildMediaResults = (job: Job, t: CachedTranscript, m: MediaResultM
   const data: Record<string, unknown> = {
     transcription,
     ...(m.kind !== 'audio' ? { video_transcript: t.text } : {}),
-    ...(t.markdown !== null ? { output_text: t.markdown } : {}),
-    ...(t.structured ? { structured_data: t.structured } : {}),
+    ...(tpl ? { output_text: tpl.text, transformed_text: tpl.text, template_result: tpl } : {}),
     metadata,
   };
   return {
     markdown_content: markdown,
     transcription,
     ...(m.kind !== 'audio' ? { video_transcript: t.text } : {}),
-    ...(t.structured ? { template_data: t.structured } : {}),
+    ...(tpl ? { transformed_text: tpl.text, template_result: tpl } : {}),
     metadata,
     is_from_cache: m.fromCache,
     cache_key: m.cacheKey,
@@ -82,7 +86,12 @@ export const buildMediaResults = (job: Job, t: CachedTranscript, m: MediaResultM
         main_processor: MAIN_PROCESSOR[m.kind],
         is_from_cache: m.fromCache,
         cache_key: m.cacheKey,
-        llm_info: job.llm_info ?? { requests: [], requests_count: 0, total_tokens: 0, total_duration: 0 },
+        llm_info: job.llm_info ?? {
+          requests: [],
+          requests_count: 0,
+          total_tokens: 0,
+          total_duration: 0,
+        },
       },
       error: null,
       data,
@@ -101,7 +110,10 @@ export const mediaCallbackData =
       segments: Array.isArray(t.segments) ? t.segments : [],
       language: typeof t.language === 'string' ? t.language : null,
     };
-    if (kind === 'audio') return { transcription };
+    const template = r.template_result
+      ? { transformed_text: r.transformed_text ?? null, template_result: r.template_result }
+      : {};
+    if (kind === 'audio') return { transcription, ...template };
     const meta = (r.metadata ?? {}) as Record<string, unknown>;
     return {
       transcription,
@@ -113,5 +125,6 @@ export const mediaCallbackData =
         video_transcript: transcription.text,
         ...(meta.youtube ? { youtube: meta.youtube } : {}),
       },
+      ...template,
     };
   };
