@@ -14,6 +14,7 @@ const runs: [string, string[]][] = [
   ['api.ts', []],
   ['pdf.ts', quick ? ['--quick'] : []],
   ['mistral.ts', quick ? ['--quick'] : []],
+  ['media.ts', quick ? ['--quick'] : []],
   ['office.ts', quick ? ['--quick'] : []],
   ['dashboard.ts', quick ? ['--jobs', '2000'] : []],
   ['llm.ts', quick ? ['--quick'] : []],
