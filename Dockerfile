@@ -38,7 +38,8 @@ WORKDIR /app
 ENV NODE_ENV=production \
     SECRETARY_HOME=/app \
     SECRETARY__SERVER__HOST=0.0.0.0 \
-    PORT=5001
+    PORT=5001 \
+    MALLOC_ARENA_MAX=2
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -226,7 +226,7 @@ export const runPdfJob = async (
     return buildResults(config, job, r, workDir, { cacheKey, fromCache: true, name: input.name, opts });
   }
   const result = await runExtraction({ config, models, resolved, job, ctx, opts, filePath: input.path, name: input.name, workDir });
-  ctx.progress('postprocessing', 96, 'Ergebnisse werden gespeichert');
+  ctx.progress('postprocessing', 99, 'Ergebnisse werden gespeichert');
   await writeFile(cached, JSON.stringify(result));
   return buildResults(config, job, result, workDir, { cacheKey, fromCache: false, name: input.name, opts });
 };

@@ -196,8 +196,12 @@ export class ModelGateway {
     });
   }
 
-  private cacheKey(req: CallOptions, parts: Record<string, unknown>): string | null {
-    return req.useCache && this.opts.llm.cache ? requestHash(parts) : null;
+  /** The cache key when this call may use the cache; `parts` is only built then (file hashes cost a read). */
+  private async cacheKey(
+    req: CallOptions,
+    parts: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+  ): Promise<string | null> {
+    return req.useCache && this.opts.llm.cache ? requestHash(await parts()) : null;
   }
 
   async chat(useCase: 'chat' | 'vision', req: ChatRequest): Promise<ChatResult> {
@@ -210,7 +214,7 @@ export class ModelGateway {
       maxTokens: req.maxTokens ?? null,
       responseFormat: json ? req.responseFormat! : null,
     };
-    const key = this.cacheKey(req, { op: 'chat', provider: r.provider, ...call });
+    const key = await this.cacheKey(req, () => ({ op: 'chat', provider: r.provider, ...call }));
     const hit = key ? await this.cache.get<ProviderChatAnswer>(key) : null;
     if (hit) {
       this.report(useCase, r, req, CACHE_HIT);
@@ -244,14 +248,14 @@ export class ModelGateway {
   async transcribe(req: TranscribeRequest): Promise<TranscribeResult> {
     const r = this.resolve('transcription', req);
     const language = req.language && req.language !== 'auto' ? req.language : null;
-    const key = this.cacheKey(req, {
+    const key = await this.cacheKey(req, async () => ({
       op: 'transcribe',
       provider: r.provider,
       model: r.model,
       file: await fileSha256(req.filePath),
       language,
       prompt: req.prompt ?? null,
-    });
+    }));
     const hit = key ? await this.cache.get<ProviderTranscript>(key) : null;
     const finish = (
       t: ProviderTranscript,
@@ -302,14 +306,14 @@ export class ModelGateway {
   async ocr(req: OcrRequest): Promise<OcrResult> {
     const r = this.resolve('ocr', req);
     const pages = req.pages && req.pages.length ? [...req.pages] : null;
-    const key = this.cacheKey(req, {
+    const key = await this.cacheKey(req, async () => ({
       op: 'ocr',
       provider: r.provider,
       model: r.model,
       file: await fileSha256(req.filePath),
       pages,
       images: req.includeImageBase64,
-    });
+    }));
     type Answer = {
       raw: Record<string, unknown>;
       pages: OcrResult['pages'];
