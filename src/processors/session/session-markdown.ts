@@ -2,7 +2,9 @@
  * The session's Markdown (original §8 step 7): the template's input text and context, and the
  * post-processing of the filled template:
  * - `slides` of the model's JSON enriched with the page text (base64) and the preview image;
- *   the frontmatter's `slides:` line replaced by the enriched array (or appended);
+ *   slides of pages the attachments do not have are dropped (without attachments a model's
+ *   slides are invented); the frontmatter's `slides:` line replaced by the enriched array (or
+ *   appended);
  * - `{slides}` → a Markdown table with Obsidian embeds (`![[<image>\|300]]`), or nothing;
  * - `{videoplayer}` (and a left-over `{{video_url}}`) → an `<iframe>` for Vimeo, a `<video>`
  *   element otherwise, or nothing without a video.
@@ -170,8 +172,10 @@ export const finishSessionMarkdown = (
   let markdown = filled;
   let structuredData = structured;
   let slides: EnrichedSlide[] = [];
-  if (Array.isArray(structured.slides) && structured.slides.length) {
-    slides = enrichSlides(normaliseSlides(structured.slides), opts.pageTexts, opts.images);
+  if (Array.isArray(structured.slides)) {
+    // only slides of pages that exist: without attachments a model's slides are invented
+    const real = normaliseSlides(structured.slides).filter((s) => s.page_num <= opts.pageTexts.length);
+    slides = enrichSlides(real, opts.pageTexts, opts.images);
     structuredData = { ...structured, slides };
     markdown = withFrontmatterSlides(markdown, slides);
   }

@@ -8,7 +8,7 @@
  *
  * Every part is sanitised on its own: `<>:"/\|?*` and control characters become `_`, runs of
  * `_` and of whitespace collapse, format characters (zero-width, bidi overrides) are dropped,
- * leading and trailing dots and spaces are removed (so no part is `.`, `..` or hidden), Windows
+ * leading and trailing dots, `_` and spaces are removed (so no part is `.`, `..` or hidden), Windows
  * device names get a `_`, and the part is cut to 50 characters (code points). Unlike the
  * original, `-` is kept and `.md` is appended only to the file name, never to a directory.
  * A part with nothing usable left, or a raw value with a `..` path segment, is refused.
@@ -29,8 +29,8 @@ export const sanitizePathPart = (raw: string, max = PATH_PART_MAX): string => {
     .replace(/[<>:"/\\|?*\p{Cc}]/gu, '_')
     .replace(/\s+/g, ' ')
     .replace(/_+/g, '_')
-    .replace(/^[.\s]+|[.\s]+$/g, '');
-  s = Array.from(s).slice(0, max).join('').replace(/[.\s]+$/, '');
+    .replace(/^[._\s]+|[._\s]+$/g, '');
+  s = Array.from(s).slice(0, max).join('').replace(/[._\s]+$/, '');
   return WINDOWS_DEVICE.test(s) ? `${s}_` : s;
 };
 
