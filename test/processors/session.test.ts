@@ -105,8 +105,9 @@ describe('sessionCacheKey', () => {
     const expected =
       '{"attachments_url": "https://fosdem.org/s.pdf", "event": "FOSDEM 2025", "session": "Forked Communities: Projekt \\u2013 Re-licensing", ' +
       `"target_language": "de", "template": "Session", "track": "Main-Track-Janson-7", "url": "https://fosdem.org/2025/schedule/event/x/", "video_transcript_hash": "${hash}"}`;
-    const { video_transcript: _t, ...rest } = input;
-    expect(pythonJson({ ...rest, video_transcript_hash: hash })).toBe(expected);
+    const rest: Record<string, unknown> = { ...input, video_transcript_hash: hash };
+    delete rest.video_transcript;
+    expect(pythonJson(rest)).toBe(expected);
     expect(sessionCacheKey(input)).toBe(createHash('sha256').update(expected).digest('hex'));
   });
 
