@@ -16,6 +16,7 @@ import { artifactRoutes } from './routes/artifacts.js';
 import { batchRoutes } from './routes/batches.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
+import { mediaRoutes } from './routes/media.js';
 import { pdfIngressRoutes } from './routes/pdf-ingress.js';
 import { officeRoutes } from './routes/office.js';
 import { streamRoutes } from './routes/streams.js';
@@ -59,6 +60,7 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(artifactRoutes, routeOpts);
   await app.register(webhookRoutes, routeOpts);
   await app.register(pdfIngressRoutes, routeOpts);
+  await app.register(mediaRoutes, routeOpts);
   await app.register(officeRoutes, routeOpts);
   await app.register(eventRoutes, routeOpts);
   await app.register(statsRoutes, routeOpts);

@@ -48,6 +48,36 @@ export interface LlmProviderConfig {
   readonly api_key?: string | null;
 }
 
+/** Audio/video processing with ffmpeg and transcription (`processors.media`). */
+export interface MediaConfig {
+  /** ffmpeg binary: a name looked up on PATH or an absolute path. Default `ffmpeg` (Debian package `ffmpeg`). */
+  ffmpeg_path: string;
+  /** ffprobe binary. Default `ffprobe` (Debian package `ffmpeg`). */
+  ffprobe_path: string;
+  /** yt-dlp binary for `youtube` jobs. Default `yt-dlp` (looked up on PATH; absent: `MEDIA_TOOL_MISSING`). */
+  yt_dlp_path: string;
+  /** Extra yt-dlp arguments, e.g. `["--cookies", "/etc/secretary/cookies.txt"]`. Default none. */
+  yt_dlp_args: string[];
+  /** Largest accepted media file (upload, download, yt-dlp). Default 500. */
+  max_file_size_mb: number;
+  /** Longest accepted media in seconds (`MEDIA_TOO_LONG`). Default 15000 (about 4 h). */
+  max_duration_sec: number;
+  /** Audio longer than this is split into segments of about this length, cut in silences. Default 300. */
+  segment_duration_sec: number;
+  /** Seconds each segment starts before its cut point; the overlap is removed when joining. Default 1. */
+  segment_overlap_sec: number;
+  /** How far (seconds, either side) from the ideal cut point a silence is searched. Default 30. */
+  silence_search_sec: number;
+  /** Audio quieter than this many dB below full scale counts as silence. Default 35 (-35 dBFS). */
+  silence_below_db: number;
+  /** Shortest silence used as a cut point, in seconds. Default 0.4. */
+  silence_min_sec: number;
+  /** Segments of one job transcribed at once (the provider's `max_concurrent` still bounds all jobs). Default 4. */
+  transcribe_concurrency: number;
+  /** Download timeout for `url` inputs and yt-dlp, in seconds. Default 600. */
+  download_timeout_sec: number;
+}
+
 export interface SecretaryConfig {
   server: {
     /** Default 127.0.0.1. Binding elsewhere requires an API key. */
@@ -176,6 +206,8 @@ export interface SecretaryConfig {
     };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
+    /** Audio, video and YouTube transcription (`docs/transcription.md`). */
+    media: MediaConfig;
   };
   llm: {
     /**
@@ -281,6 +313,21 @@ export const DEFAULT_CONFIG = {
     transformer: { response_format: 'json_schema' },
     session: { base_dir: null, attachments_method: null, inline_archive_max_mb: 10 },
     cpu_threads: 0,
+    media: {
+      ffmpeg_path: 'ffmpeg',
+      ffprobe_path: 'ffprobe',
+      yt_dlp_path: 'yt-dlp',
+      yt_dlp_args: [],
+      max_file_size_mb: 500,
+      max_duration_sec: 15_000,
+      segment_duration_sec: 300,
+      segment_overlap_sec: 1,
+      silence_search_sec: 30,
+      silence_below_db: 35,
+      silence_min_sec: 0.4,
+      transcribe_concurrency: 4,
+      download_timeout_sec: 600,
+    },
   },
   llm: {
     providers: {

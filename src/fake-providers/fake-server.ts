@@ -146,6 +146,11 @@ export const startFakeProviders = async (
         response_format: format,
         prompt: form.get('prompt'),
       };
+      // like a real server: the upload is read first, then the model takes its time (a
+      // server that does not read the upload stalls it, and an aborted upload then never
+      // closes its connection, so the abort would not show in the log)
+      await sleep(latencyNow(), ctx.signal);
+      if (ctx.signal.aborted) return;
       const out = transcriptionBody(transcribe(bytes, name, language), format);
       ctx.res.writeHead(200, { 'content-type': out.contentType });
       ctx.res.end(out.body);
@@ -339,12 +344,8 @@ export const startFakeProviders = async (
       const fault = faults.take(route);
       entry.fault = fault;
       if (fault && (await applyFault(ctx, fault))) return;
-      if (
-        route === 'openai.chat' ||
-        route === 'mistral.chat' ||
-        route === 'openai.transcriptions' ||
-        route === 'mistral.ocr'
-      ) {
+      // (transcriptions sleep in their handler, after reading the upload)
+      if (route === 'openai.chat' || route === 'mistral.chat' || route === 'mistral.ocr') {
         await sleep(latencyNow(), ac.signal);
       }
       if (ac.signal.aborted) return;

@@ -84,7 +84,9 @@ export const describeWav = (wav: WavInfo): FakeSegment[] => {
     for (let i = start; i < end; i++) {
       const s = wav.samples[i]!;
       energy += s * s;
-      if (i > start && wav.samples[i - 1]! < 0 !== s < 0) crossings++;
+      // crossings between this frame's first sample and the previous frame's last count too
+      // (counting inside frames only reads every tone about 4 % low)
+      if (i > 0 && wav.samples[i - 1]! < 0 !== s < 0) crossings++;
     }
     frames.push({ voiced: Math.sqrt(energy / (end - start)) >= 0.005, crossings });
   }

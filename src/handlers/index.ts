@@ -5,6 +5,7 @@ import type { ModelGateway } from '../processors/llm/index.js';
 import type { HandlerRegistry } from '../worker/registry.js';
 import { echoJobType } from './echo/echo-handler.js';
 import { imageOcrJobType } from './imageocr/imageocr-handler.js';
+import { audioJobType, videoJobType, youtubeJobType } from './media/media-handler.js';
 import { officeJobType } from './office/office-handler.js';
 import { officeViaPdfJobType } from './office/office-via-pdf-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
@@ -25,6 +26,9 @@ export const registerBuiltinHandlers = (
   registry.register(echoJobType);
   registry.register(pdfJobType(deps.config, deps.models));
   registry.register(imageOcrJobType(deps.config, deps.models));
+  registry.register(audioJobType(deps));
+  registry.register(videoJobType(deps));
+  registry.register(youtubeJobType(deps));
   registry.register(officeJobType(deps.config));
   // office_via_pdf runs the registered pdf handler, so it shares the pdf type's deps and code path
   registry.register(

@@ -1,6 +1,6 @@
 /**
- * `secretary run <file|url> [--method m] [--out dir] [--type pdf|imageocr]`: processes one
- * document through the same queue and worker as the server (embedded store by default),
+ * `secretary run <file|url> [--method m] [--out dir] [--type pdf|imageocr|audio|video|youtube]`:
+ * processes one document or recording through the same queue and worker as the server (embedded store by default),
  * shows live progress on stderr, and writes the markdown and artifacts to `--out`.
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -10,10 +10,24 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type Job } from '../../core/job.js';
 import { uploadsDir } from '../../files/cache-layout.js';
+import { AUDIO_EXTENSIONS, VIDEO_EXTENSIONS } from '../../handlers/media/media-parameters.js';
+import { parseYoutubeUrl } from '../../processors/media/index.js';
 import { commonOptions, configFrom } from '../cli-config.js';
 import { createLogger, createRuntime } from '../runtime.js';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.gif', '.webp', '.tif', '.tiff']);
+const AUDIO_EXT = new Set(AUDIO_EXTENSIONS.map((e) => `.${e}`));
+const VIDEO_EXT = new Set(VIDEO_EXTENSIONS.map((e) => `.${e}`));
+
+/** The job type for a file or URL when `--type` is not given. */
+const typeFor = (target: string, isUrl: boolean, ext: string): string => {
+  if (isUrl && parseYoutubeUrl(target)) return 'youtube';
+  if (IMAGE_EXT.has(ext)) return 'imageocr';
+  if (AUDIO_EXT.has(ext) && ext !== '.mp4' && ext !== '.webm') return 'audio';
+  if (VIDEO_EXT.has(ext)) return 'video';
+  return 'pdf';
+};
+const MEDIA_TYPES = new Set(['audio', 'video', 'youtube']);
 
 const bar = (percent: number, width = 28): string => {
   const filled = Math.round((Math.max(0, Math.min(100, percent)) / 100) * width);
@@ -67,19 +81,20 @@ export const runCommand = async (args: string[]): Promise<number> => {
   const target = positionals[0];
   if (!target || values.help) {
     process.stderr.write(
-      'usage: secretary run <file|url> [--method native|ocr|both|preview|…] [--out dir] [--type pdf|imageocr]\n',
+      'usage: secretary run <file|url> [--method native|ocr|both|preview|…] [--out dir] [--type pdf|imageocr|audio|video|youtube]\n',
     );
     return 2;
   }
   const isUrl = /^https?:\/\//i.test(target);
   if (!isUrl && !existsSync(target)) {
     process.stderr.write(
-      `secretary: no such file: ${target}\nGive a path to a PDF or image, or an http(s) URL.\n`,
+      `secretary: no such file: ${target}\nGive a path to a PDF, image, audio or video file, or an http(s) URL.\n`,
     );
     return 1;
   }
   const ext = extname(isUrl ? new URL(target).pathname : target).toLowerCase();
-  const jobType = values.type ?? (IMAGE_EXT.has(ext) ? 'imageocr' : 'pdf');
+  const jobType = values.type ?? typeFor(target, isUrl, ext);
+  const media = MEDIA_TYPES.has(jobType);
   const config = configFrom(values, { generic_worker: { active: true } });
   const rt = await createRuntime({
     config,
@@ -88,9 +103,9 @@ export const runCommand = async (args: string[]): Promise<number> => {
   });
   const reporter = makeReporter();
   try {
-    const parameters: Record<string, unknown> = {
-      extraction_method: values.method ?? (jobType === 'pdf' ? 'native' : 'ocr'),
-    };
+    const parameters: Record<string, unknown> = media
+      ? {}
+      : { extraction_method: values.method ?? (jobType === 'pdf' ? 'native' : 'ocr') };
     if (isUrl) parameters.url = target;
     else {
       const dir = uploadsDir(config.paths.cache_dir);
@@ -108,7 +123,9 @@ export const runCommand = async (args: string[]): Promise<number> => {
       return 2;
     }
     const { job } = await rt.store.createJob({ job_type: jobType, parameters, max_attempts: 1 });
-    process.stderr.write(`job ${job.job_id} (${jobType}, ${parameters.extraction_method})\n`);
+    process.stderr.write(
+      `job ${job.job_id} (${jobType}${media ? '' : `, ${String(parameters.extraction_method)}`})\n`,
+    );
     const final = await new Promise<Job>((resolveDone) => {
       const check = async () => {
         const j = await rt.store.getJob(job.job_id);
@@ -131,7 +148,11 @@ export const runCommand = async (args: string[]): Promise<number> => {
       process.stderr.write(
         `failed: ${final.error?.code ?? final.status}: ${final.error?.message ?? ''}\n`,
       );
-      if (final.error?.code === 'LLM_NOT_CONFIGURED')
+      if (final.error?.code === 'LLM_NOT_CONFIGURED' && media)
+        process.stderr.write(
+          'To try it without keys: npm run fake-providers (it prints the environment to set). No offline speech-to-text engine ships with Secretary (docs/transcription.md).\n',
+        );
+      else if (final.error?.code === 'LLM_NOT_CONFIGURED')
         process.stderr.write(
           `${final.error.message}\nOr pick --method native|ocr|both|preview. To try the model methods without keys: npm run fake-providers (it prints the environment to set).\n`,
         );
@@ -142,7 +163,10 @@ export const runCommand = async (args: string[]): Promise<number> => {
     await mkdir(outDir, { recursive: true });
     const stem = parse(isUrl ? basename(new URL(target).pathname) || 'document' : target).name;
     const mdPath = join(outDir, `${stem}.md`);
-    await writeFile(mdPath, `${String(r.extracted_text ?? '').trimStart()}\n`);
+    await writeFile(
+      mdPath,
+      `${String(r.extracted_text ?? r.markdown_content ?? '').trimStart()}\n`,
+    );
     const written = [mdPath];
     for (const [key, name] of [
       ['archive_path', undefined],

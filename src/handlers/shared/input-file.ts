@@ -27,7 +27,15 @@ export const param = <T>(p: Record<string, unknown>, key: string): T | undefined
 
 export const resolveInputFile = async (
   params: Record<string, unknown>,
-  opts: { config: SecretaryConfig; jobId: string; maxBytes: number; signal: AbortSignal; extension: string },
+  opts: {
+    config: SecretaryConfig;
+    jobId: string;
+    maxBytes: number;
+    signal: AbortSignal;
+    extension: string;
+    /** Default `processors.pdf.download_timeout_sec`. */
+    downloadTimeoutMs?: number;
+  },
 ): Promise<InputFile> => {
   const { config } = opts;
   const upload = param<string>(params, 'upload_path');
@@ -58,7 +66,7 @@ export const resolveInputFile = async (
     await mkdir(dir, { recursive: true });
     const target = join(dir, `download_${opts.jobId}${opts.extension}`);
     const res = await safeDownload(url, {
-      timeoutMs: config.processors.pdf.download_timeout_sec * 1000,
+      timeoutMs: opts.downloadTimeoutMs ?? config.processors.pdf.download_timeout_sec * 1000,
       maxBytes: opts.maxBytes,
       signal: opts.signal,
       guard: { allowPrivate: config.security.allow_private_urls, allowlist: config.security.url_allowlist },
