@@ -4,13 +4,15 @@
  * `openai` SDK against the fake providers (and a recording model for slide objects), a
  * loopback conference site, the bundled `Session_de` template — and the files on disk.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import type { Job } from '../../src/core/job.js';
 import { bundledTemplatesDir } from '../../src/processors/templates/index.js';
+import { toneVideo } from '../processors/helpers/make-media.js';
 import { startReceiver, type Receiver } from '../webhooks/receiver.js';
 import { isTerminalBody, ofJob, until } from '../webhooks/harness.js';
 import { startTransformerHarness, type TransformerHarness } from './transformer-harness.js';
@@ -45,6 +47,9 @@ beforeAll(async () => {
   site.set('/talk/42', { type: 'text/html; charset=utf-8', body: sessionPage('Open Hardware for Repair Cafes', 'Jane Doe') });
   site.set('/talk/43', { type: 'text/html; charset=utf-8', body: sessionPage('Public Money Public Code', 'John Roe') });
   site.set('/talk/44', { type: 'text/html; charset=utf-8', body: sessionPage('Energy Communities', 'Ann Poe') });
+  const media = mkdtempSync(join(tmpdir(), 'secretary-session-media-'));
+  site.set('/talk.mp4', { type: 'video/mp4', body: readFileSync(toneVideo(join(media, 'talk.mp4'), 440, 3)) });
+  rmSync(media, { recursive: true, force: true });
   recorded = await startRecordingModel(() => JSON.stringify(SLIDE_REPLY));
   receiver = await startReceiver();
   h = await startTransformerHarness({ processors: { templates: { dir: bundledTemplatesDir() } } }, { recorded: { base_url: recorded.base } });
@@ -215,6 +220,22 @@ describe('session job', () => {
     expect(R(j).markdown_file).toBe('sessions/Conf 2025/de/Policy/Public Money_ Public Code.md');
     expect(R(j).markdown_content).not.toMatch(/<iframe|<video|\{videoplayer\}|## Slides:/);
     expect(R(j).attachments).toEqual([]);
+  });
+
+  it('transcribes the video_url through the registered video job type (source language, inside this job)', async () => {
+    const j = await run({ ...base(), track: 'Video', video_url: `${site.base}/talk.mp4`, provider: 'recorded', use_cache: false });
+    expect(j.status, JSON.stringify(j.error)).toBe('completed');
+    const r = R(j);
+    expect(r.warnings).toEqual([]);
+    expect(r.steps.find((s: any) => s.step === 'video')).toMatchObject({ status: 'done' });
+    // the fake names a voiced stretch by its tone; whitespace is collapsed to single spaces
+    expect(r.video_transcript).toMatch(/Ton 440 Hz/);
+    expect(r.video_transcript).not.toMatch(/\n|\s{2}/);
+    expect(j.llm_info?.requests.map((q) => q.purpose)).toEqual(['transcription', 'template_transform']);
+    expect(h.fake.requestsOf('openai.transcriptions').at(-1)!.summary).toMatchObject({ language: 'en' });
+    // the transcript reaches the model inside the CONTEXT JSON, as in the original
+    expect(userPrompt(recorded.bodies.at(-1)!)).toContain(`"video_transcript": ${JSON.stringify(r.video_transcript)}`);
+    expect(r.markdown_content).toContain(`<video src="${site.base}/talk.mp4" controls></video>`);
   });
 
   it('fills slides from a model that answers slide objects (page order, titles, summaries)', async () => {
