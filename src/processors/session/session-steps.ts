@@ -24,11 +24,18 @@ export interface StepRecord {
   note?: string;
 }
 
+/** What to check when a fatal step fails (the cause's own message comes first). */
+const HINTS: Partial<Record<SessionStep, string>> = {
+  fetch_page: 'check the session url (it must be a reachable web page)',
+  write_markdown: 'check that processors.session.base_dir is writable and has space',
+};
+
 /** `err` again, named after the step (class, code and the other details kept). */
 export const stepFailure = (step: SessionStep, thrown: unknown, signal?: AbortSignal): Error => {
   const err = coerceError(thrown);
   if (signal?.aborted) return err;
-  const message = `step ${step} failed: ${err.message}`;
+  const hint = HINTS[step];
+  const message = `step ${step} failed: ${err.message}${hint ? `; ${hint}` : ''}`;
   if (err instanceof SecretaryError) {
     const details = { ...(err.details ?? {}), step };
     if (err instanceof RetryLaterError) {
