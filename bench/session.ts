@@ -40,7 +40,12 @@ const slides = async (i: number): Promise<Uint8Array> => {
   for (let p = 1; p <= PAGES; p++) {
     const page = doc.addPage([842, 595]);
     page.drawText(`Session ${i}, slide ${p}`, { x: 60, y: 500, size: 32, font });
-    page.drawText(`Point ${p}.1 about community repair and open licences`, { x: 60, y: 420, size: 18, font });
+    page.drawText(`Point ${p}.1 about community repair and open licences`, {
+      x: 60,
+      y: 420,
+      size: 18,
+      font,
+    });
     page.drawText(`Point ${p}.2 about funding and maintenance`, { x: 60, y: 380, size: 18, font });
   }
   return doc.save();
@@ -81,7 +86,11 @@ const main = async (): Promise<void> => {
       llm: { providers: { openai: { base_url: fake.openaiBaseUrl, max_concurrent: WORKER } } },
     },
   });
-  const rt = await createRuntime({ config, withWorker: true, logger: pino({ level: 'warn' }, process.stderr) });
+  const rt = await createRuntime({
+    config,
+    withWorker: true,
+    logger: pino({ level: 'warn' }, process.stderr),
+  });
   const runPass = async (label: string): Promise<{ wall: number; jobs: Job[] }> => {
     const t0 = performance.now();
     const ids: string[] = [];
@@ -111,16 +120,23 @@ const main = async (): Promise<void> => {
       await new Promise((r) => setTimeout(r, 250));
     }
     const wall = (performance.now() - t0) / 1000;
-    const jobs = (await Promise.all(ids.map((id) => rt.store.getJob(id)))).filter((j): j is Job => j !== null);
+    const jobs = (await Promise.all(ids.map((id) => rt.store.getJob(id)))).filter(
+      (j): j is Job => j !== null,
+    );
     return { wall, jobs };
   };
   try {
     const first = await runPass('first pass');
     const second = await runPass('second pass (cache)');
-    const ms = (j: Job) => Date.parse(j.completed_at ?? '') - Date.parse(j.processing_started_at ?? '');
+    const ms = (j: Job) =>
+      Date.parse(j.completed_at ?? '') - Date.parse(j.processing_started_at ?? '');
     const stepMedians: Record<string, number> = {};
     for (const step of ['fetch_page', 'attachments', 'template', 'write_markdown', 'archive']) {
-      const xs = first.jobs.flatMap((j) => ((j.results?.steps ?? []) as Array<{ step: string; duration_ms: number }>).filter((s) => s.step === step).map((s) => s.duration_ms));
+      const xs = first.jobs.flatMap((j) =>
+        ((j.results?.steps ?? []) as Array<{ step: string; duration_ms: number }>)
+          .filter((s) => s.step === step)
+          .map((s) => s.duration_ms),
+      );
       stepMedians[`${step}_p50_ms`] = Math.round(median(xs));
     }
     emit({

@@ -35,13 +35,25 @@ const CAP_MB = 0.01;
 beforeAll(async () => {
   fake = await startFakeProviders();
   site = await startSessionSite();
-  site.set('/talk/1', { type: 'text/html; charset=utf-8', body: sessionPage('Community Networks', 'Ada Lovelace') });
-  site.set('/talk/2', { type: 'text/html; charset=utf-8', body: sessionPage('Open Data for Cities', 'Grace Hopper') });
+  site.set('/talk/1', {
+    type: 'text/html; charset=utf-8',
+    body: sessionPage('Community Networks', 'Ada Lovelace'),
+  });
+  site.set('/talk/2', {
+    type: 'text/html; charset=utf-8',
+    body: sessionPage('Open Data for Cities', 'Grace Hopper'),
+  });
   // a slide of noise: its preview does not compress, so the archive is larger than the cap
-  const noise = Buffer.from(Array.from({ length: 600 * 400 * 3 }, (_, i) => (i * 7919 + ((i * i) % 251)) % 256));
-  const png = await sharp(noise, { raw: { width: 600, height: 400, channels: 3 } }).png().toBuffer();
+  const noise = Buffer.from(
+    Array.from({ length: 600 * 400 * 3 }, (_, i) => (i * 7919 + ((i * i) % 251)) % 256),
+  );
+  const png = await sharp(noise, { raw: { width: 600, height: 400, channels: 3 } })
+    .png()
+    .toBuffer();
   const doc = await PDFDocument.create();
-  doc.addPage([600, 400]).drawImage(await doc.embedPng(png), { x: 0, y: 0, width: 600, height: 400 });
+  doc
+    .addPage([600, 400])
+    .drawImage(await doc.embedPng(png), { x: 0, y: 0, width: 600, height: 400 });
   site.set('/noisy.pdf', { type: 'application/pdf', body: await doc.save() });
   tmp = tempDir('secretary-session-api-');
   // one cache and sessions dir for the API and the job types
@@ -52,7 +64,11 @@ beforeAll(async () => {
     llm: { providers: { openai: { base_url: fake.openaiBaseUrl, max_retries: 0 } } },
   };
   const config = loadConfig({ home: tmp.dir, env: {}, overrides });
-  const models = new ModelGateway({ llm: config.llm, cacheDir: config.paths.cache_dir, backoffBaseMs: 10 });
+  const models = new ModelGateway({
+    llm: config.llm,
+    cacheDir: config.paths.cache_dir,
+    backoffBaseMs: 10,
+  });
   api = await createTestApi({
     worker: true,
     config: overrides,
@@ -71,7 +87,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-const post = (url: string, payload: unknown) => api.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
+const post = (url: string, payload: unknown) =>
+  api.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown> });
 const session = (over: Record<string, unknown> = {}) => ({
   event: 'City Summit',
   session: 'Community Networks',
@@ -92,14 +109,27 @@ describe('validation', () => {
     const body = res.json();
     expect(body.status).toBe('error');
     expect(body.error.code).toBe('INVALID_PARAMETERS');
-    for (const f of ['event', 'session', 'url', 'track']) expect(body.error.message).toContain(`${f}: required`);
-    expect(body.error.details.map((d: any) => d.path)).toEqual(['/parameters/event', '/parameters/session', '/parameters/url', '/parameters/track']);
+    for (const f of ['event', 'session', 'url', 'track'])
+      expect(body.error.message).toContain(`${f}: required`);
+    expect(body.error.details.map((d: any) => d.path)).toEqual([
+      '/parameters/event',
+      '/parameters/session',
+      '/parameters/url',
+      '/parameters/track',
+    ]);
   });
 
   it('checks POST /api/jobs the same way, and accepts seed 001 (extra.create_archive, extra.template)', async () => {
-    const bad = await post('/api/jobs', { job_type: 'session', parameters: { event: 'FOSDEM 2025', url: 'ftp://x' } });
+    const bad = await post('/api/jobs', {
+      job_type: 'session',
+      parameters: { event: 'FOSDEM 2025', url: 'ftp://x' },
+    });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.details.map((d: any) => d.path)).toEqual(['/parameters/session', '/parameters/track', '/parameters/url']);
+    expect(bad.json().error.details.map((d: any) => d.path)).toEqual([
+      '/parameters/session',
+      '/parameters/track',
+      '/parameters/url',
+    ]);
     const seed = {
       job_type: 'session',
       // not run here: the seed's URLs are on the internet
@@ -123,7 +153,10 @@ describe('validation', () => {
     };
     const ok = await post('/api/jobs', seed);
     expect(ok.statusCode, ok.body).toBeLessThan(300);
-    const wrongType = await post('/api/jobs', { ...seed, parameters: { ...seed.parameters, extra: { create_archive: 'yes' } } });
+    const wrongType = await post('/api/jobs', {
+      ...seed,
+      parameters: { ...seed.parameters, extra: { create_archive: 'yes' } },
+    });
     expect(wrongType.statusCode).toBe(400);
     expect(wrongType.json().error.details[0].path).toBe('/parameters/create_archive');
   });
@@ -131,7 +164,12 @@ describe('validation', () => {
   it('refuses path traversal and answers 404 for an unknown template', async () => {
     const trav = await post('/api/session/process', session({ event: '../../../tmp' }));
     expect(trav.statusCode).toBe(400);
-    expect(trav.json().error.details).toEqual([{ path: '/event', problem: 'must not contain ".." path segments' }].map((d) => ({ ...d, path: `/parameters${d.path}` })));
+    expect(trav.json().error.details).toEqual(
+      [{ path: '/event', problem: 'must not contain ".." path segments' }].map((d) => ({
+        ...d,
+        path: `/parameters${d.path}`,
+      })),
+    );
     const tpl = await post('/api/session/process', session({ template: 'Sesion' }));
     expect(tpl.statusCode).toBe(404);
     expect(tpl.json().error.code).toBe('TEMPLATE_NOT_FOUND');
@@ -151,13 +189,26 @@ describe('POST /api/session/process', () => {
     const out = body.data.output;
     jobId = body.data.job_id;
     expect(out.markdown_file).toBe('sessions/City Summit/de/Infrastructure/Community-Networks.md');
-    expect(out.markdown_content).toBe(readFileSync(join(tmp.dir, 'sessions', 'City Summit', 'de', 'Infrastructure', 'Community-Networks.md'), 'utf8'));
+    expect(out.markdown_content).toBe(
+      readFileSync(
+        join(tmp.dir, 'sessions', 'City Summit', 'de', 'Infrastructure', 'Community-Networks.md'),
+        'utf8',
+      ),
+    );
     expect(out.web_text).toContain('# Community Networks');
-    expect(body.data.input).toMatchObject({ event: 'City Summit', filename: 'Community-Networks.md', template: 'Session', create_archive: true });
+    expect(body.data.input).toMatchObject({
+      event: 'City Summit',
+      filename: 'Community-Networks.md',
+      template: 'Session',
+      create_archive: true,
+    });
     expect(out.archive_filename).toBe('Community Networks.zip');
     expect(out.archive_url).toBe(`/api/jobs/${jobId}/download-archive`);
     const zip = unzipSync(Buffer.from(out.archive_data, 'base64'));
-    expect(Object.keys(zip).sort()).toEqual(['City Summit/de/Infrastructure/Community-Networks.md', 'README.md']);
+    expect(Object.keys(zip).sort()).toEqual([
+      'City Summit/de/Infrastructure/Community-Networks.md',
+      'README.md',
+    ]);
     // the stored job never holds the archive
     const job = (await api.app.inject({ method: 'GET', url: `/api/jobs/${jobId}` })).json();
     expect(JSON.stringify(job)).not.toContain(out.archive_data.slice(0, 40));
@@ -172,28 +223,53 @@ describe('POST /api/session/process', () => {
   });
 
   it('gives a large archive by URL only', async () => {
-    const res = await post('/api/session/process', session({ session: 'Open Data for Cities', url: `${site.base}/talk/2`, filename: null, attachments_url: `${site.base}/noisy.pdf` }));
+    const res = await post(
+      '/api/session/process',
+      session({
+        session: 'Open Data for Cities',
+        url: `${site.base}/talk/2`,
+        filename: null,
+        attachments_url: `${site.base}/noisy.pdf`,
+      }),
+    );
     expect(res.statusCode, res.body).toBe(200);
     const out = res.json().data.output;
     expect(out.attachments).toHaveLength(1);
     const job = (await api.store.getJob(res.json().data.job_id))!;
-    const size = statSync(join(tmp.dir, 'cache', String((job.results as any).archive_path).replace(/^cache\//, ''))).size;
+    const size = statSync(
+      join(tmp.dir, 'cache', String((job.results as any).archive_path).replace(/^cache\//, '')),
+    ).size;
     expect(size).toBeGreaterThan(CAP_MB * 1024 * 1024);
     expect(out.archive_data).toBeNull();
     expect(out.archive_url).toBe(`/api/jobs/${job.job_id}/download-archive`);
   });
 
   it('answers a failed step as an error naming it (not 200 with "Keine Ausgabedaten")', async () => {
-    const res = await post('/api/session/process', session({ url: `${site.base}/talk/none`, track: 'Gone' }));
+    const res = await post(
+      '/api/session/process',
+      session({ url: `${site.base}/talk/none`, track: 'Gone' }),
+    );
     expect(res.statusCode).toBe(422);
-    expect(res.json().error).toMatchObject({ code: 'URL_NOT_FOUND', details: { step: 'fetch_page' } });
+    expect(res.json().error).toMatchObject({
+      code: 'URL_NOT_FOUND',
+      details: { step: 'fetch_page' },
+    });
     expect(res.json().error.message).toMatch(/^step fetch_page failed/);
   });
 
   it('answers 202 with a callback_url, and process-async always', async () => {
-    const cb = await post('/api/session/process', { ...session({ track: 'Async' }), callback_url: 'http://127.0.0.1:9/cb', callback_token: 't', jobId: 'client-7' });
+    const cb = await post('/api/session/process', {
+      ...session({ track: 'Async' }),
+      callback_url: 'http://127.0.0.1:9/cb',
+      callback_token: 't',
+      jobId: 'client-7',
+    });
     expect(cb.statusCode).toBe(202);
-    expect(cb.json()).toMatchObject({ status: 'accepted', job: { external_id: 'client-7' }, webhook: { delivered_to: 'http://127.0.0.1:9/cb' } });
+    expect(cb.json()).toMatchObject({
+      status: 'accepted',
+      job: { external_id: 'client-7' },
+      webhook: { delivered_to: 'http://127.0.0.1:9/cb' },
+    });
     const asyncRes = await post('/api/session/process-async', session({ track: 'Async2' }));
     expect(asyncRes.statusCode).toBe(202);
     expect(asyncRes.json().webhook).toBeNull();
@@ -203,7 +279,10 @@ describe('POST /api/session/process', () => {
 
 describe('GET /api/session/cached and POST /api/events/{event}/summary', () => {
   it('lists the cached sessions flattened, filtered by event', async () => {
-    const res = await api.app.inject({ method: 'GET', url: '/api/session/cached?event=City%20Summit' });
+    const res = await api.app.inject({
+      method: 'GET',
+      url: '/api/session/cached?event=City%20Summit',
+    });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.status).toBe('success');
@@ -220,7 +299,10 @@ describe('GET /api/session/cached and POST /api/events/{event}/summary', () => {
     expect(s.cache_id).toMatch(/^[0-9a-f]{64}$/);
     expect(typeof s.structured_title).toBe('string');
     expect(s).not.toHaveProperty('user_id');
-    const other = await api.app.inject({ method: 'GET', url: '/api/session/cached?event=Elsewhere' });
+    const other = await api.app.inject({
+      method: 'GET',
+      url: '/api/session/cached?event=Elsewhere',
+    });
     expect(other.json()).toEqual({ status: 'success', count: 0, sessions: [] });
   });
 

@@ -14,7 +14,10 @@ import { sessionPage, startSessionSite, type SessionSite } from './session-site.
 
 const DIR = process.env.SECRETARY_FIXTURE_TEMPLATES ?? '/work/shared/fixtures/templates';
 const present = existsSync(join(DIR, 'Session_de.md'));
-if (!present) console.warn(`session fixture template test skipped: ${join(DIR, 'Session_de.md')} does not exist`);
+if (!present)
+  console.warn(
+    `session fixture template test skipped: ${join(DIR, 'Session_de.md')} does not exist`,
+  );
 
 describe.skipIf(!present)(`the users' Session_de.md (${DIR})`, () => {
   let h: TransformerHarness;
@@ -22,7 +25,10 @@ describe.skipIf(!present)(`the users' Session_de.md (${DIR})`, () => {
 
   beforeAll(async () => {
     site = await startSessionSite();
-    site.set('/talk/7', { type: 'text/html; charset=utf-8', body: sessionPage('Repairable Phones', 'Kim Doe') });
+    site.set('/talk/7', {
+      type: 'text/html; charset=utf-8',
+      body: sessionPage('Repairable Phones', 'Kim Doe'),
+    });
     h = await startTransformerHarness({ processors: { templates: { dir: DIR } } });
   });
   afterAll(async () => {
@@ -49,17 +55,32 @@ describe.skipIf(!present)(`the users' Session_de.md (${DIR})`, () => {
     expect(j.status, JSON.stringify(j.error)).toBe('completed');
     const r = j.results as Record<string, any>;
     expect(r.template).toBe('Session_de');
-    const md = readFileSync(join(h.config.paths.home, 'sessions', 'FOSDEM 2025', 'de', 'Open-Hardware', 'Repairable Phones.md'), 'utf8');
+    const md = readFileSync(
+      join(
+        h.config.paths.home,
+        'sessions',
+        'FOSDEM 2025',
+        'de',
+        'Open-Hardware',
+        'Repairable Phones.md',
+      ),
+      'utf8',
+    );
     const fm = parseYaml(/^---\n([\s\S]*?)\n---/.exec(md)![1]!) as Record<string, unknown>;
     expect(fm.date).toMatch(/^day: /);
     expect(fm.speaker).toMatch(/^speakers: /);
     expect(fm.cacheId).toBe(r.cache_key);
     expect(fm.track).toBe('Open-Hardware');
-    expect(md).toContain('<video src="https://video.fosdem.org/2025/phones.webm" controls></video>');
+    expect(md).toContain(
+      '<video src="https://video.fosdem.org/2025/phones.webm" controls></video>',
+    );
     expect(md).not.toMatch(/\{slides\}|\{videoplayer\}/);
     expect(r.attachments).toHaveLength(2);
 
-    const ev = await h.settled((await h.enqueue({ job_type: 'event_summary', parameters: { event: 'FOSDEM 2025' } })).job_id, 60_000);
+    const ev = await h.settled(
+      (await h.enqueue({ job_type: 'event_summary', parameters: { event: 'FOSDEM 2025' } })).job_id,
+      60_000,
+    );
     expect(ev.status, JSON.stringify(ev.error)).toBe('completed');
     expect((ev.results as Record<string, any>).template).toBe('Event_eco_social_de');
   });

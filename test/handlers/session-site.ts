@@ -22,7 +22,10 @@ export interface SessionSite {
   close(): Promise<void>;
 }
 
-export const sessionPage = (title: string, speaker: string): string => `<!doctype html><html lang="en"><head><title>${title} | Conf 2025</title></head><body>
+export const sessionPage = (
+  title: string,
+  speaker: string,
+): string => `<!doctype html><html lang="en"><head><title>${title} | Conf 2025</title></head><body>
 <nav><a href="/">Schedule</a></nav>
 <article><h1>${title}</h1><p class="speaker">Speaker: ${speaker}</p>
 <p>${para(1)}</p><p>${para(2)} Slides: <a href="/slides.pdf">slides</a>.</p><p>${para(3)}</p></article>
@@ -41,7 +44,9 @@ export const startSessionSite = async (): Promise<SessionSite> => {
     const path = (req.url ?? '').split('?')[0]!;
     hits.set(path, (hits.get(path) ?? 0) + 1);
     const r = routes.get(path);
-    res.writeHead(r?.status ?? (r ? 200 : 404), { 'content-type': r?.type ?? 'text/html; charset=utf-8' });
+    res.writeHead(r?.status ?? (r ? 200 : 404), {
+      'content-type': r?.type ?? 'text/html; charset=utf-8',
+    });
     res.end(r ? r.body : 'not found');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -78,7 +83,9 @@ export const startRecordingModel = async (reply: () => string): Promise<Recordin
           object: 'chat.completion',
           created: 0,
           model: 'recorded',
-          choices: [{ index: 0, message: { role: 'assistant', content: reply() }, finish_reason: 'stop' }],
+          choices: [
+            { index: 0, message: { role: 'assistant', content: reply() }, finish_reason: 'stop' },
+          ],
           usage: { prompt_tokens: 100, completion_tokens: 50, total_tokens: 150 },
         }),
       );
@@ -94,4 +101,7 @@ export const startRecordingModel = async (reply: () => string): Promise<Recordin
 
 /** The user message of a recorded chat request. */
 export const userPrompt = (body: Record<string, any>): string =>
-  String((body.messages as Array<{ role: string; content: string }>).find((m) => m.role === 'user')?.content ?? '');
+  String(
+    (body.messages as Array<{ role: string; content: string }>).find((m) => m.role === 'user')
+      ?.content ?? '',
+  );

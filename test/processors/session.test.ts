@@ -66,25 +66,59 @@ describe('sessionFileName and sessionLayout', () => {
   it('appends .md once, to the file only; derives the name from the session title', () => {
     expect(sessionFileName('Forked-Communities.md', 'x')).toBe('Forked-Communities.md');
     expect(sessionFileName('Forked-Communities', 'x')).toBe('Forked-Communities.md');
-    expect(sessionFileName(null, 'Forked Communities: Re-licensing?')).toBe('Forked Communities_ Re-licensing.md');
+    expect(sessionFileName(null, 'Forked Communities: Re-licensing?')).toBe(
+      'Forked Communities_ Re-licensing.md',
+    );
     expect(sessionFileName(`${'a'.repeat(70)}.md`, 'x')).toBe(`${'a'.repeat(50)}.md`);
   });
 
   it('lays out <event>/<lang>/<track>/<file>.md and <event>/assets/<session>/', () => {
-    const l = sessionLayout('/base', { event: 'FOSDEM 2025', track: 'Main/Track', targetLanguage: 'DE', filename: 'Talk.md', session: 'Talk' });
-    expect(l.rel).toEqual({ targetDir: 'FOSDEM 2025/de/Main_Track', markdownFile: 'FOSDEM 2025/de/Main_Track/Talk.md', assetDir: 'FOSDEM 2025/assets/Talk' });
+    const l = sessionLayout('/base', {
+      event: 'FOSDEM 2025',
+      track: 'Main/Track',
+      targetLanguage: 'DE',
+      filename: 'Talk.md',
+      session: 'Talk',
+    });
+    expect(l.rel).toEqual({
+      targetDir: 'FOSDEM 2025/de/Main_Track',
+      markdownFile: 'FOSDEM 2025/de/Main_Track/Talk.md',
+      assetDir: 'FOSDEM 2025/assets/Talk',
+    });
     expect(l.abs.markdownFile).toBe(join('/base', 'FOSDEM 2025', 'de', 'Main_Track', 'Talk.md'));
   });
 
   it('refuses ".." segments and parts with nothing usable, naming each field', () => {
-    const input = { event: '../../etc', track: 'a\\..\\b', targetLanguage: 'de', filename: '../x.md', session: 'ok' };
+    const input = {
+      event: '../../etc',
+      track: 'a\\..\\b',
+      targetLanguage: 'de',
+      filename: '../x.md',
+      session: 'ok',
+    };
     expect(pathProblems(input).map((p) => p.path)).toEqual(['/event', '/track', '/filename']);
     expect(() => sessionLayout('/base', input)).toThrow(SecretaryError);
-    expect(pathProblems({ event: '???', track: 't', targetLanguage: 'de', filename: null, session: 's' })).toEqual([
+    expect(
+      pathProblems({
+        event: '???',
+        track: 't',
+        targetLanguage: 'de',
+        filename: null,
+        session: 's',
+      }),
+    ).toEqual([
       { path: '/event', problem: 'has no characters usable in a file or directory name' },
     ]);
     // dots inside a name are no traversal
-    expect(pathProblems({ event: 'Wait... what?', track: 't', targetLanguage: 'de', filename: null, session: 's' })).toEqual([]);
+    expect(
+      pathProblems({
+        event: 'Wait... what?',
+        track: 't',
+        targetLanguage: 'de',
+        filename: null,
+        session: 's',
+      }),
+    ).toEqual([]);
   });
 });
 
@@ -117,14 +151,18 @@ describe('sessionCacheKey', () => {
       'k=json.loads(sys.argv[1]); t=k.pop("video_transcript")\n' +
       'k["video_transcript_hash"]=hashlib.sha256(t.encode()).hexdigest()[:16]\n' +
       'print(hashlib.sha256(json.dumps(k,sort_keys=True).encode()).hexdigest())';
-    const py = execFileSync('python3', ['-c', script, JSON.stringify(input)], { encoding: 'utf8' }).trim();
+    const py = execFileSync('python3', ['-c', script, JSON.stringify(input)], {
+      encoding: 'utf8',
+    }).trim();
     expect(sessionCacheKey(input)).toBe(py);
   });
 
   it('changes with the optional inputs and leaves out absent ones', () => {
     const base = { ...input, video_transcript: null, attachments_url: null };
     expect(sessionCacheKey(base)).not.toBe(sessionCacheKey(input));
-    expect(sessionCacheKey({ ...base, video_url: 'https://vimeo.com/1' })).not.toBe(sessionCacheKey(base));
+    expect(sessionCacheKey({ ...base, video_url: 'https://vimeo.com/1' })).not.toBe(
+      sessionCacheKey(base),
+    );
     expect(sessionCacheKey({ ...base, video_url: '' })).toBe(sessionCacheKey(base));
   });
 });
@@ -134,8 +172,18 @@ describe('slides, {slides} and {videoplayer}', () => {
   const images = ['Ev/assets/Talk/preview_001.jpg', 'Ev/assets/Talk/preview_002.jpg'];
 
   it('enriches slides with the page text as base64 and the preview image', () => {
-    const s = enrichSlides(normaliseSlides([{ page_num: 2, title: 'Zwei', summary: 'S2' }, { title: 'Eins' }]), pages, images);
-    expect(s[0]).toEqual({ page_num: 2, title: 'Zwei', slide_text: Buffer.from('Second slide').toString('base64'), summary: 'S2', image_url: images[1] });
+    const s = enrichSlides(
+      normaliseSlides([{ page_num: 2, title: 'Zwei', summary: 'S2' }, { title: 'Eins' }]),
+      pages,
+      images,
+    );
+    expect(s[0]).toEqual({
+      page_num: 2,
+      title: 'Zwei',
+      slide_text: Buffer.from('Second slide').toString('base64'),
+      summary: 'S2',
+      image_url: images[1],
+    });
     expect(s[1]!.page_num).toBe(2);
     expect(Buffer.from(s[1]!.slide_text, 'base64').toString('utf8')).toBe('Second slide');
     const strings = normaliseSlides(['Intro', ['a', 'b']]);
@@ -143,12 +191,18 @@ describe('slides, {slides} and {videoplayer}', () => {
       { page_num: 1, title: 'Intro', summary: '' },
       { page_num: 2, title: 'a, b', summary: '' },
     ]);
-    expect(enrichSlides([{ page_num: 9, title: 'x', summary: '' }], pages, images)[0]!.image_url).toBe('');
+    expect(
+      enrichSlides([{ page_num: 9, title: 'x', summary: '' }], pages, images)[0]!.image_url,
+    ).toBe('');
   });
 
   it('renders the table with Obsidian embeds at 300 px, or nothing', () => {
-    const table = slidesTable(enrichSlides([{ page_num: 1, title: 'A|B', summary: 'line\nbreak' }], pages, images));
-    expect(table).toBe('\n## Slides:\n|  |  |\n| --- | --- |\n| ![[Ev/assets/Talk/preview_001.jpg\\|300]] | **A\\|B** — line break |\n');
+    const table = slidesTable(
+      enrichSlides([{ page_num: 1, title: 'A|B', summary: 'line\nbreak' }], pages, images),
+    );
+    expect(table).toBe(
+      '\n## Slides:\n|  |  |\n| --- | --- |\n| ![[Ev/assets/Talk/preview_001.jpg\\|300]] | **A\\|B** — line break |\n',
+    );
     expect(slidesTable([])).toBe('');
   });
 
@@ -156,35 +210,60 @@ describe('slides, {slides} and {videoplayer}', () => {
     expect(videoPlayer('https://player.vimeo.com/video/1')).toBe(
       '<iframe src="https://player.vimeo.com/video/1" width="640" height="360" frameborder="0" allowfullscreen></iframe>',
     );
-    expect(videoPlayer('https://video.fosdem.org/x.webm')).toBe('<video src="https://video.fosdem.org/x.webm" controls></video>');
-    expect(videoPlayer('https://e.org/a"onerror="x')).toBe('<video src="https://e.org/a%22onerror=%22x" controls></video>');
+    expect(videoPlayer('https://video.fosdem.org/x.webm')).toBe(
+      '<video src="https://video.fosdem.org/x.webm" controls></video>',
+    );
+    expect(videoPlayer('https://e.org/a"onerror="x')).toBe(
+      '<video src="https://e.org/a%22onerror=%22x" controls></video>',
+    );
     expect(videoPlayer(null)).toBe('');
   });
 
   it('replaces the frontmatter slides line (with a block below it) or appends one', () => {
     const slides = enrichSlides([{ page_num: 1, title: 'T', summary: 'S' }], pages, images);
-    const replaced = withFrontmatterSlides('---\ntitle: "x"\nslides:\n  - a\n  - b\ntags: []\n---\n# Body', slides);
+    const replaced = withFrontmatterSlides(
+      '---\ntitle: "x"\nslides:\n  - a\n  - b\ntags: []\n---\n# Body',
+      slides,
+    );
     const fm = parseYaml(replaced.split('---\n')[1]!) as Record<string, unknown>;
     expect(fm).toEqual({ title: 'x', slides, tags: [] });
     expect(replaced.endsWith('---\n# Body')).toBe(true);
     const appended = withFrontmatterSlides('---\ntitle: "x"\n---\nBody', slides);
-    expect((parseYaml(appended.split('---\n')[1]!) as Record<string, unknown>).slides).toEqual(slides);
+    expect((parseYaml(appended.split('---\n')[1]!) as Record<string, unknown>).slides).toEqual(
+      slides,
+    );
     expect(withFrontmatterSlides('# no frontmatter', slides)).toBe('# no frontmatter');
   });
 
   it('finishes the Markdown: slides everywhere, placeholders gone', () => {
     const filled = '---\nslides: ["x"]\n---\n{videoplayer}\n{{video_url}}\n{slides}\nend';
-    const done = finishSessionMarkdown(filled, { slides: [{ page_num: 1, title: 'T', summary: 'S' }], title: 'x' }, { pageTexts: pages, images, videoUrl: null });
+    const done = finishSessionMarkdown(
+      filled,
+      { slides: [{ page_num: 1, title: 'T', summary: 'S' }], title: 'x' },
+      { pageTexts: pages, images, videoUrl: null },
+    );
     expect(done.markdown).not.toMatch(/\{slides\}|\{videoplayer\}|\{\{video_url\}\}/);
     expect(done.markdown).toContain('![[Ev/assets/Talk/preview_001.jpg\\|300]]');
     expect(done.structured_data.slides).toEqual(done.slides);
     expect(done.structured_data.title).toBe('x');
-    const none = finishSessionMarkdown('a{slides}b', {}, { pageTexts: [], images: [], videoUrl: 'https://vimeo.com/5' });
+    const none = finishSessionMarkdown(
+      'a{slides}b',
+      {},
+      { pageTexts: [], images: [], videoUrl: 'https://vimeo.com/5' },
+    );
     expect(none.markdown).toBe('ab');
     // slides of pages that do not exist (no attachments, or page 3 of 2) are dropped
-    const invented = finishSessionMarkdown('---\nslides: ["a"]\n---\n{slides}', { slides: ['a', 'b', 'c'] }, { pageTexts: pages, images, videoUrl: null });
+    const invented = finishSessionMarkdown(
+      '---\nslides: ["a"]\n---\n{slides}',
+      { slides: ['a', 'b', 'c'] },
+      { pageTexts: pages, images, videoUrl: null },
+    );
     expect(invented.slides.map((x) => x.page_num)).toEqual([1, 2]);
-    const noPages = finishSessionMarkdown('---\nslides: ["a"]\n---\n{slides}', { slides: ['a'] }, { pageTexts: [], images: [], videoUrl: null });
+    const noPages = finishSessionMarkdown(
+      '---\nslides: ["a"]\n---\n{slides}',
+      { slides: ['a'] },
+      { pageTexts: [], images: [], videoUrl: null },
+    );
     expect(noPages.markdown).toBe('---\nslides: []\n---\n');
   });
 
@@ -207,13 +286,22 @@ describe('eventSummaryInput', () => {
   it('groups sessions by track with links and excerpts', () => {
     const r = eventSummaryInput('Ev', 'de', [entry('B', 's2', 'two'), entry('A', 's1', 'one')]);
     expect(r.text.indexOf('## Track: A')).toBeLessThan(r.text.indexOf('## Track: B'));
-    expect(r.text).toContain('### Title s1\nSession: s1\nObsidian-Link: [[Ev/de/A/s1]]\nThema: Energie\none\n');
-    expect(r.context).toMatchObject({ event: 'Ev', track_count: 2, session_count: 2, tracks: ['A', 'B'] });
+    expect(r.text).toContain(
+      '### Title s1\nSession: s1\nObsidian-Link: [[Ev/de/A/s1]]\nThema: Energie\none\n',
+    );
+    expect(r.context).toMatchObject({
+      event: 'Ev',
+      track_count: 2,
+      session_count: 2,
+      tracks: ['A', 'B'],
+    });
     expect(r.included).toBe(2);
   });
 
   it('stays within its bound for a large event', () => {
-    const many = Array.from({ length: 400 }, (_, i) => entry(`T${i % 7}`, `s${i}`, 'x'.repeat(5000)));
+    const many = Array.from({ length: 400 }, (_, i) =>
+      entry(`T${i % 7}`, `s${i}`, 'x'.repeat(5000)),
+    );
     const r = eventSummaryInput('Ev', 'de', many);
     expect(r.text.length).toBeLessThanOrEqual(EVENT_TEXT_MAX);
     expect(r.included).toBeLessThan(400);

@@ -19,7 +19,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, SecretaryError, isErrorCode } from '../../core/errors.js';
 import { isTerminal, type Job, type NewJob } from '../../core/job.js';
 import { resolveInside } from '../../files/safe-path.js';
-import { DEFAULT_EVENT_TEMPLATE, noSessionsError } from '../../handlers/session/event-summary-handler.js';
+import {
+  DEFAULT_EVENT_TEMPLATE,
+  noSessionsError,
+} from '../../handlers/session/event-summary-handler.js';
 import { listSessionCache, sessionRecordsOf } from '../../handlers/session/session-cache.js';
 import { sessionEnvelope } from '../../handlers/session/session-results.js';
 import { normaliseLanguage } from '../../processors/llm/index.js';
@@ -41,7 +44,9 @@ const bodyOf = (req: FastifyRequest): Body => {
   const b = req.body;
   if (b === undefined || b === null || b === '') return {};
   if (typeof b !== 'object' || Array.isArray(b)) {
-    throw new SecretaryError('INVALID_PARAMETERS', 'the body must be a JSON object', { details: [{ path: '/', problem: 'must be a JSON object' }] });
+    throw new SecretaryError('INVALID_PARAMETERS', 'the body must be a JSON object', {
+      details: [{ path: '/', problem: 'must be a JSON object' }],
+    });
   }
   return b as Body;
 };
@@ -69,7 +74,11 @@ const invalid = (problems: Array<{ path: string; problem: string }>): SecretaryE
   );
 
 /** The archive as base64 when it exists and is at most `maxBytes`; else null. */
-const inlineArchive = async (cacheDir: string, job: Job, maxBytes: number): Promise<string | null> => {
+const inlineArchive = async (
+  cacheDir: string,
+  job: Job,
+  maxBytes: number,
+): Promise<string | null> => {
   const rel = (job.results as Record<string, unknown> | null)?.archive_path;
   if (typeof rel !== 'string' || !rel) return null;
   const found = await resolveInside(cacheDir, rel, { rootAliases: ['cache/'] });
@@ -82,19 +91,33 @@ const inlineArchive = async (cacheDir: string, job: Job, maxBytes: number): Prom
 export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): Promise<void> => {
   const { config, store, registry } = opts.deps;
   const cacheDir = config.paths.cache_dir;
-  const templates = new TemplateLibrary(resolveTemplatesDir(config.processors.templates.dir, config.paths.home));
+  const templates = new TemplateLibrary(
+    resolveTemplatesDir(config.processors.templates.dir, config.paths.home),
+  );
   const url = (p: string) => absoluteUrl(opts.payload.publicBaseUrl, p);
 
   type Answer = (job: Job) => Promise<unknown> | unknown;
 
-  const submit = async (req: FastifyRequest, reply: FastifyReply, fields: Record<string, string>, input: NewJob, processor: string, answer: Answer, alwaysAck: boolean) => {
+  const submit = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    fields: Record<string, string>,
+    input: NewJob,
+    processor: string,
+    answer: Answer,
+    alwaysAck: boolean,
+  ) => {
     const problems = registry.validate(input.job_type, input.parameters ?? {});
     if (problems.length) {
       // an unknown template alone is a 404 with close names
       if (problems.length === 1 && problems[0]!.path === '/parameters/template') {
         const p = input.parameters ?? {};
         const extra = (p.extra ?? {}) as Record<string, unknown>;
-        const template = String(p.template ?? extra.template ?? (input.job_type === 'session' ? 'Session' : DEFAULT_EVENT_TEMPLATE));
+        const template = String(
+          p.template ??
+            extra.template ??
+            (input.job_type === 'session' ? 'Session' : DEFAULT_EVENT_TEMPLATE),
+        );
         templates.resolve(template, String(p.target_language ?? extra.target_language ?? 'de'));
       }
       throw invalid(problems);
@@ -103,14 +126,24 @@ export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): P
     const webhookUrl = input.webhook?.url ?? null;
     if (webhookUrl || alwaysAck) return reply.code(202).send(ackBody(job, processor, webhookUrl));
     const asked = Number(fields.wait_ms ?? 0);
-    const waitMs = Number.isFinite(asked) && asked > 0 ? Math.min(asked, config.server.max_wait_ms) : config.server.max_wait_ms;
+    const waitMs =
+      Number.isFinite(asked) && asked > 0
+        ? Math.min(asked, config.server.max_wait_ms)
+        : config.server.max_wait_ms;
     const ac = new AbortController();
     req.raw.once('close', () => ac.abort());
     const done = await waitForTerminal(opts, job.job_id, waitMs, ac.signal);
     if (done?.status === 'completed') return reply.code(200).send(await answer(done));
     if (done && isTerminal(done.status)) {
-      const code = done.error?.code && isErrorCode(done.error.code) ? done.error.code : 'HANDLER_ERROR';
-      return sendError(reply, code, done.error?.message ?? 'the job failed', { job_id: done.job_id, ...(done.error?.details ?? {}) }, failureStatus(code));
+      const code =
+        done.error?.code && isErrorCode(done.error.code) ? done.error.code : 'HANDLER_ERROR';
+      return sendError(
+        reply,
+        code,
+        done.error?.message ?? 'the job failed',
+        { job_id: done.job_id, ...(done.error?.details ?? {}) },
+        failureStatus(code),
+      );
     }
     return reply.code(202).send(ackBody(done ?? job, processor, null));
   };
@@ -118,16 +151,31 @@ export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): P
   const sessionJob = (req: FastifyRequest): { fields: Record<string, string>; input: NewJob } => {
     const body = bodyOf(req);
     const fields = transportFields(body);
-    const parameters = Object.fromEntries(Object.entries(body).filter(([k, v]) => !TRANSPORT_KEYS.has(k) && v !== undefined));
-    return { fields, input: { job_type: 'session', parameters, ...webhookFromFields(opts, fields) } };
+    const parameters = Object.fromEntries(
+      Object.entries(body).filter(([k, v]) => !TRANSPORT_KEYS.has(k) && v !== undefined),
+    );
+    return {
+      fields,
+      input: { job_type: 'session', parameters, ...webhookFromFields(opts, fields) },
+    };
   };
 
   const sessionAnswer: Answer = async (job) =>
-    sessionEnvelope(job, url, await inlineArchive(cacheDir, job, config.processors.session.inline_archive_max_mb * MB));
+    sessionEnvelope(
+      job,
+      url,
+      await inlineArchive(cacheDir, job, config.processors.session.inline_archive_max_mb * MB),
+    );
 
   app.post(
     '/api/session/process',
-    { schema: { tags, summary: 'Process a session (waits for the result without callback_url)', consumes: ['application/json'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Process a session (waits for the result without callback_url)',
+        consumes: ['application/json'],
+      },
+    },
     async (req, reply) => {
       const { fields, input } = sessionJob(req);
       return submit(req, reply, fields, input, 'session', sessionAnswer, false);
@@ -136,39 +184,77 @@ export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): P
 
   app.post(
     '/api/session/process-async',
-    { schema: { tags, summary: 'Queue a session job (always 202; result by webhook, SSE or GET /api/jobs/{id})', consumes: ['application/json'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Queue a session job (always 202; result by webhook, SSE or GET /api/jobs/{id})',
+        consumes: ['application/json'],
+      },
+    },
     async (req, reply) => {
       const { fields, input } = sessionJob(req);
       return submit(req, reply, fields, input, 'session', sessionAnswer, true);
     },
   );
 
-  app.get('/api/session/cached', { schema: { tags, summary: 'Cached sessions, flattened (filters: event, track, target_language)' } }, async (req) => {
-    const q = (req.query ?? {}) as Record<string, string | undefined>;
-    const principal = req.principal ?? { admin: true, user_id: null };
-    const sessions = (await listSessionCache(cacheDir))
-      .filter((e) => principal.admin || (principal.user_id !== null && e.user_id === principal.user_id))
-      .filter((e) => !q.event || e.event === q.event || sanitizePathPart(String(e.event)) === sanitizePathPart(q.event))
-      .filter((e) => !q.track || e.track === q.track)
-      .filter((e) => !q.target_language || e.target_language === normaliseLanguage(q.target_language))
-      .map((e) => {
-        const rest: Record<string, unknown> = { ...e };
-        delete rest.user_id;
-        return { ...rest, archive_url: typeof rest.archive_url === 'string' ? url(rest.archive_url) : null };
-      });
-    return { status: 'success', count: sessions.length, sessions };
-  });
+  app.get(
+    '/api/session/cached',
+    {
+      schema: {
+        tags,
+        summary: 'Cached sessions, flattened (filters: event, track, target_language)',
+      },
+    },
+    async (req) => {
+      const q = (req.query ?? {}) as Record<string, string | undefined>;
+      const principal = req.principal ?? { admin: true, user_id: null };
+      const sessions = (await listSessionCache(cacheDir))
+        .filter(
+          (e) => principal.admin || (principal.user_id !== null && e.user_id === principal.user_id),
+        )
+        .filter(
+          (e) =>
+            !q.event ||
+            e.event === q.event ||
+            sanitizePathPart(String(e.event)) === sanitizePathPart(q.event),
+        )
+        .filter((e) => !q.track || e.track === q.track)
+        .filter(
+          (e) => !q.target_language || e.target_language === normaliseLanguage(q.target_language),
+        )
+        .map((e) => {
+          const rest: Record<string, unknown> = { ...e };
+          delete rest.user_id;
+          return {
+            ...rest,
+            archive_url: typeof rest.archive_url === 'string' ? url(rest.archive_url) : null,
+          };
+        });
+      return { status: 'success', count: sessions.length, sessions };
+    },
+  );
 
   app.post(
     '/api/events/:event/summary',
-    { schema: { tags, summary: 'Summary of an event from its cached sessions (waits without callback_url)', consumes: ['application/json'] } },
+    {
+      schema: {
+        tags,
+        summary: 'Summary of an event from its cached sessions (waits without callback_url)',
+        consumes: ['application/json'],
+      },
+    },
     async (req, reply) => {
       const event = (req.params as { event: string }).event;
       const body = bodyOf(req);
       const q = (req.query ?? {}) as Record<string, string | undefined>;
       const get = (k: string): unknown => body[k] ?? q[k];
       const useCacheRaw = get('use_cache') ?? get('useCache');
-      const useCache = typeof useCacheRaw === 'boolean' ? useCacheRaw : typeof useCacheRaw === 'string' ? /^(1|true|yes|on)$/i.test(useCacheRaw) : false;
+      const useCache =
+        typeof useCacheRaw === 'boolean'
+          ? useCacheRaw
+          : typeof useCacheRaw === 'string'
+            ? /^(1|true|yes|on)$/i.test(useCacheRaw)
+            : false;
       const fields = transportFields({ ...q, ...body });
       const parameters = Object.fromEntries(
         Object.entries({
@@ -180,26 +266,49 @@ export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): P
           provider: get('provider'),
         }).filter(([, v]) => v !== undefined && v !== null && v !== ''),
       );
-      const input: NewJob = { job_type: 'event_summary', parameters, ...webhookFromFields(opts, fields) };
+      const input: NewJob = {
+        job_type: 'event_summary',
+        parameters,
+        ...webhookFromFields(opts, fields),
+      };
       if (registry.validate('event_summary', parameters).length === 0) {
-        const lang = normaliseLanguage(typeof parameters.target_language === 'string' ? parameters.target_language : null) ?? 'de';
+        const lang =
+          normaliseLanguage(
+            typeof parameters.target_language === 'string' ? parameters.target_language : null,
+          ) ?? 'de';
         const eventDir = sanitizePathPart(event);
-        const found = await sessionRecordsOf(cacheDir, (e) => sanitizePathPart(e) === eventDir, lang);
+        const found = await sessionRecordsOf(
+          cacheDir,
+          (e) => sanitizePathPart(e) === eventDir,
+          lang,
+        );
         if (!found.length) throw noSessionsError(event, lang);
       }
-      return submit(req, reply, fields, input, 'event', (job) => {
-        const r = (job.results ?? {}) as Record<string, unknown>;
-        const env = (r.envelope ?? {}) as Record<string, unknown>;
-        const output = { ...r };
-        delete output.envelope;
-        return {
-          status: 'success',
-          request: env.request ?? { processor: 'event', timestamp: job.created_at },
-          process: { ...((env.process as object) ?? {}), id: job.job_id, llm_info: job.llm_info ?? null },
-          error: null,
-          data: { input: { event, ...parameters }, output, job_id: job.job_id },
-        };
-      }, false);
+      return submit(
+        req,
+        reply,
+        fields,
+        input,
+        'event',
+        (job) => {
+          const r = (job.results ?? {}) as Record<string, unknown>;
+          const env = (r.envelope ?? {}) as Record<string, unknown>;
+          const output = { ...r };
+          delete output.envelope;
+          return {
+            status: 'success',
+            request: env.request ?? { processor: 'event', timestamp: job.created_at },
+            process: {
+              ...((env.process as object) ?? {}),
+              id: job.job_id,
+              llm_info: job.llm_info ?? null,
+            },
+            error: null,
+            data: { input: { event, ...parameters }, output, job_id: job.job_id },
+          };
+        },
+        false,
+      );
     },
   );
 };

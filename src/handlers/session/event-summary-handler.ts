@@ -14,7 +14,11 @@ import Type, { type TSchema } from 'typebox';
 import { UnrecoverableError, type SecretaryError } from '../../core/errors.js';
 import type { Job } from '../../core/job.js';
 import { normaliseLanguage } from '../../processors/llm/index.js';
-import { eventSummaryInput, sanitizePathPart, stepFailure } from '../../processors/session/index.js';
+import {
+  eventSummaryInput,
+  sanitizePathPart,
+  stepFailure,
+} from '../../processors/session/index.js';
 import type { TemplateLibrary } from '../../processors/templates/index.js';
 import type { HandlerContext, JobTypeDefinition, ParameterProblem } from '../../worker/registry.js';
 import { modelCallOf, transformerFor } from '../shared/transformer.js';
@@ -56,10 +60,14 @@ export const validateEventSummaryParameters =
     const o = eventSummaryOptions(p);
     const problems: ParameterProblem[] = [];
     if (!sanitizePathPart(o.event) || o.event.split(/[/\\]/).some((s) => s.trim() === '..')) {
-      problems.push({ path: '/event', problem: 'must be an event name (no ".." path segments, some usable characters)' });
+      problems.push({
+        path: '/event',
+        problem: 'must be an event name (no ".." path segments, some usable characters)',
+      });
     }
     const lang = str(p.target_language);
-    if (lang && !/^[a-z]{2}([-_][a-z]{2})?$/i.test(lang)) problems.push({ path: '/target_language', problem: 'an ISO 639-1 code such as de or en' });
+    if (lang && !/^[a-z]{2}([-_][a-z]{2})?$/i.test(lang))
+      problems.push({ path: '/target_language', problem: 'an ISO 639-1 code such as de or en' });
     if (!problems.length) {
       try {
         templates.resolve(o.template, o.targetLanguage);
@@ -80,14 +88,25 @@ export const noSessionsError = (event: string, lang: string): SecretaryError =>
     { event, target_language: lang, step: 'collect_sessions' },
   );
 
-export const runEventSummaryJob = async (deps: SessionDeps, job: Job, ctx: HandlerContext): Promise<Record<string, unknown>> => {
+export const runEventSummaryJob = async (
+  deps: SessionDeps,
+  job: Job,
+  ctx: HandlerContext,
+): Promise<Record<string, unknown>> => {
   const { config } = deps;
   const o = eventSummaryOptions(job.parameters);
   const transformer = transformerFor(deps);
   ctx.progress('initializing', 5, 'Sessions werden gesammelt');
-  const template = transformer.loadTemplate({ template: o.template, targetLanguage: o.targetLanguage });
+  const template = transformer.loadTemplate({
+    template: o.template,
+    targetLanguage: o.targetLanguage,
+  });
   const eventDir = sanitizePathPart(o.event);
-  const records = await sessionRecordsOf(config.paths.cache_dir, (e) => sanitizePathPart(e) === eventDir, o.targetLanguage);
+  const records = await sessionRecordsOf(
+    config.paths.cache_dir,
+    (e) => sanitizePathPart(e) === eventDir,
+    o.targetLanguage,
+  );
   if (!records.length) throw noSessionsError(o.event, o.targetLanguage);
   const entries = records.map((r) => ({
     track: r.input.track,
@@ -97,15 +116,34 @@ export const runEventSummaryJob = async (deps: SessionDeps, job: Job, ctx: Handl
     markdown_content: r.output.markdown_content,
   }));
   const summaryInput = eventSummaryInput(o.event, o.targetLanguage, entries);
-  ctx.log('info', `${records.length} session(s) in ${summaryInput.context.track_count} track(s); ${summaryInput.included} fit the input`);
+  ctx.log(
+    'info',
+    `${records.length} session(s) in ${summaryInput.context.track_count} track(s); ${summaryInput.included} fit the input`,
+  );
   const cacheKey = sha256(
-    JSON.stringify([o.event, o.targetLanguage, template.content, o.model, o.provider, records.map((r) => `${r.cache_key}:${r.fingerprint}:${r.created_at}`).sort()]),
+    JSON.stringify([
+      o.event,
+      o.targetLanguage,
+      template.content,
+      o.model,
+      o.provider,
+      records.map((r) => `${r.cache_key}:${r.fingerprint}:${r.created_at}`).sort(),
+    ]),
   );
   const cachePath = join(config.paths.cache_dir, 'event_summary', `${cacheKey}.json`);
   const markdownRel = `${eventDir}/${sanitizePathPart(o.targetLanguage)}/event_summary.md`;
-  const markdownAbs = join(sessionsBaseDir(config), eventDir, sanitizePathPart(o.targetLanguage), 'event_summary.md');
+  const markdownAbs = join(
+    sessionsBaseDir(config),
+    eventDir,
+    sanitizePathPart(o.targetLanguage),
+    'event_summary.md',
+  );
 
-  let result: { markdown: string; structured_data: Record<string, unknown>; template: string | null } | null = null;
+  let result: {
+    markdown: string;
+    structured_data: Record<string, unknown>;
+    template: string | null;
+  } | null = null;
   let fromCache = false;
   if (o.useCache && existsSync(cachePath) && existsSync(markdownAbs)) {
     result = JSON.parse(await readFile(cachePath, 'utf8')) as typeof result;
@@ -116,8 +154,18 @@ export const runEventSummaryJob = async (deps: SessionDeps, job: Job, ctx: Handl
     ctx.progress('template', 30, `Template ${template.name ?? o.template} wird ausgefüllt`);
     try {
       const r = await transformer.template(
-        { text: summaryInput.text, templateContent: template.content, context: summaryInput.context, targetLanguage: o.targetLanguage },
-        modelCallOf(ctx, ctx.usage, { model: o.model, provider: o.provider, use_cache: o.useCache }, false),
+        {
+          text: summaryInput.text,
+          templateContent: template.content,
+          context: summaryInput.context,
+          targetLanguage: o.targetLanguage,
+        },
+        modelCallOf(
+          ctx,
+          ctx.usage,
+          { model: o.model, provider: o.provider, use_cache: o.useCache },
+          false,
+        ),
       );
       result = { markdown: r.text, structured_data: r.structured_data, template: template.name };
     } catch (err) {
@@ -147,8 +195,18 @@ export const runEventSummaryJob = async (deps: SessionDeps, job: Job, ctx: Handl
     cache_key: cacheKey,
     envelope: {
       status: 'success',
-      request: { processor: 'event', timestamp: new Date().toISOString(), parameters: { event: o.event, template: o.template, target_language: o.targetLanguage } },
-      process: { id: job.job_id, main_processor: 'EventProcessor', sub_processors: ['TransformerProcessor'], is_from_cache: fromCache, cache_key: cacheKey },
+      request: {
+        processor: 'event',
+        timestamp: new Date().toISOString(),
+        parameters: { event: o.event, template: o.template, target_language: o.targetLanguage },
+      },
+      process: {
+        id: job.job_id,
+        main_processor: 'EventProcessor',
+        sub_processors: ['TransformerProcessor'],
+        is_from_cache: fromCache,
+        cache_key: cacheKey,
+      },
     },
   };
 };
@@ -156,13 +214,25 @@ export const runEventSummaryJob = async (deps: SessionDeps, job: Job, ctx: Handl
 /** `completed` data: the event, its summary and the session counts. */
 export const eventSummaryCallbackData = (job: Job): Record<string, unknown> => {
   const r = (job.results ?? {}) as Record<string, unknown>;
-  const keys = ['event', 'target_language', 'template', 'markdown_file', 'markdown_content', 'structured_data', 'session_count', 'included_sessions', 'tracks', 'is_from_cache'];
+  const keys = [
+    'event',
+    'target_language',
+    'template',
+    'markdown_file',
+    'markdown_content',
+    'structured_data',
+    'session_count',
+    'included_sessions',
+    'tracks',
+    'is_from_cache',
+  ];
   return { output: Object.fromEntries(keys.map((k) => [k, r[k] ?? null])) };
 };
 
 export const eventSummaryJobType = (deps: SessionDeps): JobTypeDefinition => ({
   type: 'event_summary',
-  description: 'Summary of an event from its processed sessions (one language) through an Event template (default Event_eco_social).',
+  description:
+    'Summary of an event from its processed sessions (one language) through an Event template (default Event_eco_social).',
   parameters: eventSummaryParameters,
   validate: validateEventSummaryParameters(transformerFor(deps).templates),
   handler: (job, ctx) => runEventSummaryJob(deps, job, ctx),

@@ -58,7 +58,8 @@ export type SessionCacheEntry = Record<string, unknown> & {
 };
 
 export const sessionCacheRoot = (cacheDir: string): string => join(cacheDir, 'session');
-export const sessionCacheDir = (cacheDir: string, key: string): string => join(sessionCacheRoot(cacheDir), key);
+export const sessionCacheDir = (cacheDir: string, key: string): string =>
+  join(sessionCacheRoot(cacheDir), key);
 
 const writeJsonAtomic = async (path: string, value: unknown): Promise<void> => {
   const tmp = `${path}.tmp-${randomUUID()}`;
@@ -88,10 +89,14 @@ export const readSessionCache = async (
   return r;
 };
 
-const scalar = (v: unknown): v is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof v);
+const scalar = (v: unknown): v is string | number | boolean =>
+  ['string', 'number', 'boolean'].includes(typeof v);
 
 /** The listing entry of a record, flattened as the original's `get_cached_sessions`. */
-export const flattenEntry = (r: SessionCacheRecord, urls: { archiveUrl: string | null }): SessionCacheEntry => {
+export const flattenEntry = (
+  r: SessionCacheRecord,
+  urls: { archiveUrl: string | null },
+): SessionCacheEntry => {
   const i = r.input;
   const o = r.output;
   const sd = o.structured_data;
@@ -131,15 +136,23 @@ export const flattenEntry = (r: SessionCacheRecord, urls: { archiveUrl: string |
   };
   for (const [k, v] of Object.entries(sd)) {
     if (scalar(v)) entry[`structured_${k}`] = v;
-    else if (Array.isArray(v)) entry[`structured_${k}`] = v.map((x) => (scalar(x) ? String(x) : JSON.stringify(x))).join(', ');
+    else if (Array.isArray(v))
+      entry[`structured_${k}`] = v
+        .map((x) => (scalar(x) ? String(x) : JSON.stringify(x)))
+        .join(', ');
     else if (v && typeof v === 'object') {
-      for (const [sk, sv] of Object.entries(v as Record<string, unknown>)) entry[`structured_${k}_${sk}`] = scalar(sv) ? String(sv) : JSON.stringify(sv);
+      for (const [sk, sv] of Object.entries(v as Record<string, unknown>))
+        entry[`structured_${k}_${sk}`] = scalar(sv) ? String(sv) : JSON.stringify(sv);
     }
   }
   return entry;
 };
 
-export const writeSessionCache = async (cacheDir: string, r: SessionCacheRecord, entry: SessionCacheEntry): Promise<void> => {
+export const writeSessionCache = async (
+  cacheDir: string,
+  r: SessionCacheRecord,
+  entry: SessionCacheEntry,
+): Promise<void> => {
   const dir = sessionCacheDir(cacheDir, r.cache_key);
   await mkdir(dir, { recursive: true });
   await writeJsonAtomic(join(dir, 'result.json'), r);
@@ -155,7 +168,9 @@ export const listSessionCache = async (cacheDir: string): Promise<SessionCacheEn
     return [];
   }
   const entries = await Promise.all(
-    keys.filter((k) => /^[0-9a-f]{64}$/.test(k)).map((k) => readJson<SessionCacheEntry>(join(sessionCacheDir(cacheDir, k), 'entry.json'))),
+    keys
+      .filter((k) => /^[0-9a-f]{64}$/.test(k))
+      .map((k) => readJson<SessionCacheEntry>(join(sessionCacheDir(cacheDir, k), 'entry.json'))),
   );
   return entries
     .filter((e): e is SessionCacheEntry => e !== null && typeof e.cache_key === 'string')
@@ -168,7 +183,13 @@ export const sessionRecordsOf = async (
   matches: (event: string) => boolean,
   targetLanguage: string,
 ): Promise<SessionCacheRecord[]> => {
-  const entries = (await listSessionCache(cacheDir)).filter((e) => matches(e.event) && e.target_language === targetLanguage);
-  const records = await Promise.all(entries.map((e) => readJson<SessionCacheRecord>(join(sessionCacheDir(cacheDir, e.cache_key), 'result.json'))));
+  const entries = (await listSessionCache(cacheDir)).filter(
+    (e) => matches(e.event) && e.target_language === targetLanguage,
+  );
+  const records = await Promise.all(
+    entries.map((e) =>
+      readJson<SessionCacheRecord>(join(sessionCacheDir(cacheDir, e.cache_key), 'result.json')),
+    ),
+  );
   return records.filter((r): r is SessionCacheRecord => r !== null && r.version === 1);
 };

@@ -25,8 +25,18 @@ import {
 } from '../../processors/session/index.js';
 import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
 import { transformerFor } from '../shared/transformer.js';
-import { flattenEntry, readSessionCache, sessionCacheDir, writeSessionCache, type SessionCacheRecord } from './session-cache.js';
-import { sessionInputOf, sessionParameters, validateSessionParameters } from './session-parameters.js';
+import {
+  flattenEntry,
+  readSessionCache,
+  sessionCacheDir,
+  writeSessionCache,
+  type SessionCacheRecord,
+} from './session-cache.js';
+import {
+  sessionInputOf,
+  sessionParameters,
+  validateSessionParameters,
+} from './session-parameters.js';
 import { archiveUrlOf, buildSessionResults, sessionCallbackData } from './session-results.js';
 import { attachmentsMethod, sessionSteps, type SessionDeps } from './session-steps.js';
 
@@ -43,7 +53,11 @@ const archiveFileName = (input: SessionInput, fallback: string): string => {
   return `${Array.from(stem).slice(0, 50).join('').trim() || fallback}.zip`;
 };
 
-export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: HandlerContext): Promise<Record<string, unknown>> => {
+export const runSessionJob = async (
+  deps: SessionDeps,
+  job: ClaimedJob,
+  ctx: HandlerContext,
+): Promise<Record<string, unknown>> => {
   const { config } = deps;
   const cacheDir = config.paths.cache_dir;
   const baseDir = sessionsBaseDir(config);
@@ -60,7 +74,12 @@ export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: Han
   // the template is resolved now: a missing one fails before any download
   let templateDigest: string;
   try {
-    templateDigest = sessionFingerprint({ content: transformerFor(deps).loadTemplate({ template: input.template, targetLanguage: input.target_language }).content });
+    templateDigest = sessionFingerprint({
+      content: transformerFor(deps).loadTemplate({
+        template: input.template,
+        targetLanguage: input.target_language,
+      }).content,
+    });
   } catch (err) {
     throw stepFailure('template', err, ctx.signal);
   }
@@ -82,8 +101,14 @@ export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: Han
     template: templateDigest,
     base_dir: baseDir,
   });
-  const archiveAbs = resolve(sessionCacheDir(cacheDir, cacheKey), `${fingerprint.slice(0, 16)}.zip`);
-  ctx.log('info', `session ${JSON.stringify(input.session)} → sessions/${layout.rel.markdownFile} (cache key ${cacheKey.slice(0, 16)}…)`);
+  const archiveAbs = resolve(
+    sessionCacheDir(cacheDir, cacheKey),
+    `${fingerprint.slice(0, 16)}.zip`,
+  );
+  ctx.log(
+    'info',
+    `session ${JSON.stringify(input.session)} → sessions/${layout.rel.markdownFile} (cache key ${cacheKey.slice(0, 16)}…)`,
+  );
 
   if (options.useCache && !options.force) {
     const hit = await readSessionCache(cacheDir, cacheKey, fingerprint, {
@@ -91,9 +116,16 @@ export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: Han
       archive: input.create_archive ? archiveAbs : null,
     });
     if (hit) {
-      ctx.log('info', `cache hit ${cacheKey.slice(0, 16)}… (made by ${hit.job_id} at ${hit.created_at})`);
+      ctx.log(
+        'info',
+        `cache hit ${cacheKey.slice(0, 16)}… (made by ${hit.job_id} at ${hit.created_at})`,
+      );
       ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
-      return buildSessionResults(job, hit, { fromCache: true, warnings: [], attachmentsMethod: input.attachments_url ? method : null });
+      return buildSessionResults(job, hit, {
+        fromCache: true,
+        warnings: [],
+        attachmentsMethod: input.attachments_url ? method : null,
+      });
     }
   }
 
@@ -102,7 +134,9 @@ export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: Han
   const out = await processSession(input, steps, {
     baseDir,
     cacheKey,
-    archive: input.create_archive ? { path: archiveAbs, filename: archiveFileName(input, layout.sessionDir) } : null,
+    archive: input.create_archive
+      ? { path: archiveAbs, filename: archiveFileName(input, layout.sessionDir) }
+      : null,
     signal: ctx.signal,
     onProgress: (step, percent, message) => ctx.progress(step, percent, message),
     onLog: (level, message) => ctx.log(level, message),
@@ -136,17 +170,30 @@ export const runSessionJob = async (deps: SessionDeps, job: ClaimedJob, ctx: Han
     },
   };
   if (out.warnings.length === 0) {
-    await writeSessionCache(cacheDir, record, flattenEntry(record, { archiveUrl: out.archive_path ? archiveUrlOf(job.job_id) : null }));
+    await writeSessionCache(
+      cacheDir,
+      record,
+      flattenEntry(record, { archiveUrl: out.archive_path ? archiveUrlOf(job.job_id) : null }),
+    );
   } else {
-    ctx.log('warning', `not cached: ${out.warnings.map((w) => w.step).join(', ')} failed (the next run tries again)`);
+    ctx.log(
+      'warning',
+      `not cached: ${out.warnings.map((w) => w.step).join(', ')} failed (the next run tries again)`,
+    );
   }
-  return buildSessionResults(job, record, { fromCache: false, warnings: out.warnings, attachmentsMethod: input.attachments_url ? method : null });
+  return buildSessionResults(job, record, {
+    fromCache: false,
+    warnings: out.warnings,
+    attachmentsMethod: input.attachments_url ? method : null,
+  });
 };
 
 export const sessionJobType = (deps: SessionDeps): JobTypeDefinition => {
   const configured = deps.config.processors.session.attachments_method;
   if (configured && !isPdfMethod(configured)) {
-    throw new Error(`processors.session.attachments_method: ${configured} is not a pdf method; use one of the pdf job type's methods (e.g. preview_and_native)`);
+    throw new Error(
+      `processors.session.attachments_method: ${configured} is not a pdf method; use one of the pdf job type's methods (e.g. preview_and_native)`,
+    );
   }
   return {
     type: 'session',

@@ -16,7 +16,12 @@ import type { ParameterProblem } from '../../worker/registry.js';
 
 const nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
 const text = (max: number) => nullable(Type.String({ maxLength: max }));
-const list = nullable(Type.Union([Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 500 }), Type.String({ maxLength: 20_000 })]));
+const list = nullable(
+  Type.Union([
+    Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 500 }),
+    Type.String({ maxLength: 20_000 }),
+  ]),
+);
 
 export const DEFAULT_SESSION_TEMPLATE = 'Session';
 export const REQUIRED_SESSION_FIELDS = ['event', 'session', 'url', 'track'] as const;
@@ -56,15 +61,22 @@ const mergedCheck = Compile(Type.Object(fields, { additionalProperties: true }))
 
 /** The parameters with `extra` folded in (top-level keys win), `extra` itself removed. */
 export const mergedSessionParameters = (p: Record<string, unknown>): Record<string, unknown> => {
-  const extra = typeof p.extra === 'object' && p.extra !== null && !Array.isArray(p.extra) ? (p.extra as Record<string, unknown>) : {};
+  const extra =
+    typeof p.extra === 'object' && p.extra !== null && !Array.isArray(p.extra)
+      ? (p.extra as Record<string, unknown>)
+      : {};
   const out: Record<string, unknown> = { ...extra };
-  for (const [k, v] of Object.entries(p)) if (k !== 'extra' && v !== undefined && v !== null) out[k] = v;
+  for (const [k, v] of Object.entries(p))
+    if (k !== 'extra' && v !== undefined && v !== null) out[k] = v;
   return out;
 };
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() ? v.trim() : null);
 const strList = (v: unknown): string[] => {
-  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim());
+  if (Array.isArray(v))
+    return v
+      .filter((x): x is string => typeof x === 'string' && x.trim() !== '')
+      .map((x) => x.trim());
   const s = str(v);
   return s ? [s] : [];
 };
@@ -78,7 +90,9 @@ export interface SessionJobOptions {
 }
 
 /** The pipeline's input from a job's parameters (defaults: en → de, template Session, archive on). */
-export const sessionInputOf = (params: Record<string, unknown>): { input: SessionInput; options: SessionJobOptions } => {
+export const sessionInputOf = (
+  params: Record<string, unknown>,
+): { input: SessionInput; options: SessionJobOptions } => {
   const p = mergedSessionParameters(params);
   return {
     input: {
@@ -151,10 +165,14 @@ export const validateSessionParameters =
       if (v && !isHttpUrl(v)) problems.push({ path: `/${k}`, problem: 'must be an http(s) URL' });
     }
     const target = str(p.target_language);
-    if (target && !LANGUAGE.test(target)) problems.push({ path: '/target_language', problem: 'an ISO 639-1 code such as de or en' });
+    if (target && !LANGUAGE.test(target))
+      problems.push({ path: '/target_language', problem: 'an ISO 639-1 code such as de or en' });
     const source = str(p.source_language);
     if (source && source.toLowerCase() !== 'auto' && !LANGUAGE.test(source)) {
-      problems.push({ path: '/source_language', problem: 'an ISO 639-1 code such as de or en, or auto' });
+      problems.push({
+        path: '/source_language',
+        problem: 'an ISO 639-1 code such as de or en, or auto',
+      });
     }
     const { input } = sessionInputOf(params);
     problems.push(
@@ -168,7 +186,10 @@ export const validateSessionParameters =
     );
     const provider = str(p.provider);
     if (provider && !(provider in config.llm.providers)) {
-      problems.push({ path: '/provider', problem: `unknown provider; configured: ${Object.keys(config.llm.providers).join(', ')}` });
+      problems.push({
+        path: '/provider',
+        problem: `unknown provider; configured: ${Object.keys(config.llm.providers).join(', ')}`,
+      });
     }
     if (problems.length === 0) {
       try {

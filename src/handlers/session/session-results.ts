@@ -52,7 +52,12 @@ export const buildSessionResults = (
       request: {
         processor: 'session',
         timestamp: new Date().toISOString(),
-        parameters: { event: r.input.event, session: r.input.session, url: r.input.url, track: r.input.track },
+        parameters: {
+          event: r.input.event,
+          session: r.input.session,
+          url: r.input.url,
+          track: r.input.track,
+        },
       },
       process: {
         id: job.job_id,
@@ -74,10 +79,22 @@ export const buildSessionResults = (
 const pick = (r: Record<string, unknown>, keys: string[]): Record<string, unknown> =>
   Object.fromEntries(keys.map((k) => [k, r[k] ?? null]));
 
-const OUTPUT_KEYS = ['markdown_content', 'markdown_file', 'archive_filename', 'structured_data', 'target_dir', 'asset_dir', 'attachments', 'video_transcript'];
+const OUTPUT_KEYS = [
+  'markdown_content',
+  'markdown_file',
+  'archive_filename',
+  'structured_data',
+  'target_dir',
+  'asset_dir',
+  'attachments',
+  'video_transcript',
+];
 
 /** `completed` webhook/SSE data: `{input, output: {…}, warnings, is_from_cache, cache_key}`; the archive by URL only. */
-export const sessionCallbackData = (job: Job, url: (path: string) => string): Record<string, unknown> => {
+export const sessionCallbackData = (
+  job: Job,
+  url: (path: string) => string,
+): Record<string, unknown> => {
   const r = (job.results ?? {}) as Record<string, unknown>;
   return {
     input: r.input ?? null,
@@ -98,7 +115,11 @@ export const sessionCallbackData = (job: Job, url: (path: string) => string): Re
  * has every field of the original's SessionOutput. `archiveData` (base64) is given by the route
  * only for small archives.
  */
-export const sessionEnvelope = (job: Job, url: (path: string) => string, archiveData: string | null) => {
+export const sessionEnvelope = (
+  job: Job,
+  url: (path: string) => string,
+  archiveData: string | null,
+) => {
   const r = (job.results ?? {}) as Record<string, unknown>;
   const env = (r.envelope ?? {}) as Record<string, unknown>;
   return {
@@ -109,7 +130,18 @@ export const sessionEnvelope = (job: Job, url: (path: string) => string, archive
     data: {
       input: r.input ?? null,
       output: {
-        ...pick(r, ['web_text', 'video_transcript', 'attachments', 'page_texts', 'target_dir', 'markdown_file', 'markdown_content', 'structured_data', 'archive_filename', 'asset_dir']),
+        ...pick(r, [
+          'web_text',
+          'video_transcript',
+          'attachments',
+          'page_texts',
+          'target_dir',
+          'markdown_file',
+          'markdown_content',
+          'structured_data',
+          'archive_filename',
+          'asset_dir',
+        ]),
         archive_data: archiveData,
         archive_url: typeof r.archive_url === 'string' ? url(r.archive_url) : null,
         input_data: r.input ?? null,

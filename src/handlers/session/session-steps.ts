@@ -30,22 +30,35 @@ export interface SessionDeps {
 export const attachmentsMethod = (config: SecretaryConfig, models: ModelGateway): string => {
   const configured = config.processors.session.attachments_method;
   if (configured) return configured;
-  return isPdfMethod('preview_and_mistral_ocr') && models.isConfigured('ocr') ? 'preview_and_mistral_ocr' : 'preview_and_native';
+  return isPdfMethod('preview_and_mistral_ocr') && models.isConfigured('ocr')
+    ? 'preview_and_mistral_ocr'
+    : 'preview_and_native';
 };
 
 /** A context whose progress (0–100) lands in `from`–`to` of this job, under `step`. */
-export const nestedContext = (ctx: HandlerContext, step: string, from: number, to: number): HandlerContext => ({
+export const nestedContext = (
+  ctx: HandlerContext,
+  step: string,
+  from: number,
+  to: number,
+): HandlerContext => ({
   signal: ctx.signal,
   usage: ctx.usage,
   attempt: ctx.attempt,
   workerId: ctx.workerId,
   log: (level, message) => ctx.log(level, `${step}: ${message}`),
   progress: (_step, percent, message) =>
-    ctx.progress(step, Math.round(from + ((to - from) * Math.max(0, Math.min(100, percent))) / 100), message ?? null),
+    ctx.progress(
+      step,
+      Math.round(from + ((to - from) * Math.max(0, Math.min(100, percent))) / 100),
+      message ?? null,
+    ),
 });
 
 const fromCacheRoot = (cacheDir: string, rel: string): string =>
-  rel.startsWith('cache/') ? join(cacheDir, ...rel.slice('cache/'.length).split('/')) : join(cacheDir, ...rel.split('/'));
+  rel.startsWith('cache/')
+    ? join(cacheDir, ...rel.slice('cache/'.length).split('/'))
+    : join(cacheDir, ...rel.split('/'));
 
 export const sessionSteps = (
   deps: SessionDeps,
@@ -64,7 +77,10 @@ export const sessionSteps = (
       const page = await fetchWebPage(url, {
         timeoutMs: config.processors.web.timeout_sec * 1000,
         maxBytes: config.processors.web.max_size_mb * 1024 * 1024,
-        guard: { allowPrivate: config.security.allow_private_urls, allowlist: config.security.url_allowlist },
+        guard: {
+          allowPrivate: config.security.allow_private_urls,
+          allowlist: config.security.url_allowlist,
+        },
         signal,
       });
       return { url: page.url, title: page.title, markdown: page.markdown };
@@ -72,10 +88,24 @@ export const sessionSteps = (
     ...(video
       ? {
           transcribeVideo: async (videoUrl: string, sourceLanguage: string) => {
-            const parameters = { url: videoUrl, source_language: sourceLanguage, target_language: sourceLanguage, use_cache: options.useCache, force_refresh: options.force };
-            const r = ((await video({ ...job, job_type: 'video', parameters }, nestedContext(ctx, 'video', 20, 44))) ?? {}) as Record<string, unknown>;
+            const parameters = {
+              url: videoUrl,
+              source_language: sourceLanguage,
+              target_language: sourceLanguage,
+              use_cache: options.useCache,
+              force_refresh: options.force,
+            };
+            const r = ((await video(
+              { ...job, job_type: 'video', parameters },
+              nestedContext(ctx, 'video', 20, 44),
+            )) ?? {}) as Record<string, unknown>;
             const t = r.transcription as { text?: unknown } | undefined;
-            const text = typeof r.video_transcript === 'string' ? r.video_transcript : typeof t?.text === 'string' ? t.text : '';
+            const text =
+              typeof r.video_transcript === 'string'
+                ? r.video_transcript
+                : typeof t?.text === 'string'
+                  ? t.text
+                  : '';
             return text;
           },
         }
@@ -83,19 +113,43 @@ export const sessionSteps = (
     extractAttachments: async (url) => {
       const pdf = deps.runJobType('pdf');
       if (!pdf) throw new Error('the pdf job type is not registered');
-      const parameters = { url, extraction_method: method, include_previews: true, use_cache: options.useCache, force_refresh: options.force };
-      const r = ((await pdf({ ...job, job_type: 'pdf', parameters }, nestedContext(ctx, 'attachments', 45, 68))) ?? {}) as Record<string, unknown>;
-      const contents = Array.isArray(r.text_contents) ? (r.text_contents as Array<{ page: number; content: string }>) : [];
+      const parameters = {
+        url,
+        extraction_method: method,
+        include_previews: true,
+        use_cache: options.useCache,
+        force_refresh: options.force,
+      };
+      const r = ((await pdf(
+        { ...job, job_type: 'pdf', parameters },
+        nestedContext(ctx, 'attachments', 45, 68),
+      )) ?? {}) as Record<string, unknown>;
+      const contents = Array.isArray(r.text_contents)
+        ? (r.text_contents as Array<{ page: number; content: string }>)
+        : [];
       const previews = Array.isArray(r.previews) ? (r.previews as string[]) : [];
       return {
-        pageTexts: [...contents].sort((a, b) => a.page - b.page).map((c) => String(c.content ?? '')),
+        pageTexts: [...contents]
+          .sort((a, b) => a.page - b.page)
+          .map((c) => String(c.content ?? '')),
         previews: previews.map((p) => fromCacheRoot(config.paths.cache_dir, p)),
       };
     },
     fillTemplate: async (req) => {
       const r = await transformer.template(
-        { text: req.text, template: req.template, context: req.context, sourceLanguage: req.sourceLanguage, targetLanguage: req.targetLanguage },
-        modelCallOf(ctx, ctx.usage, { model: options.model, provider: options.provider, use_cache: options.useCache }, true),
+        {
+          text: req.text,
+          template: req.template,
+          context: req.context,
+          sourceLanguage: req.sourceLanguage,
+          targetLanguage: req.targetLanguage,
+        },
+        modelCallOf(
+          ctx,
+          ctx.usage,
+          { model: options.model, provider: options.provider, use_cache: options.useCache },
+          true,
+        ),
       );
       templateName = r.template;
       for (const w of r.warnings) ctx.log('warning', `template: ${w}`);

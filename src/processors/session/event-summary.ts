@@ -44,9 +44,15 @@ export interface EventSummaryInput {
   included: number;
 }
 
-export const eventSummaryInput = (event: string, targetLanguage: string, entries: readonly EventSessionEntry[]): EventSummaryInput => {
+export const eventSummaryInput = (
+  event: string,
+  targetLanguage: string,
+  entries: readonly EventSessionEntry[],
+): EventSummaryInput => {
   const tracks = new Map<string, EventSessionEntry[]>();
-  for (const e of [...entries].sort((a, b) => a.track.localeCompare(b.track) || a.session.localeCompare(b.session))) {
+  for (const e of [...entries].sort(
+    (a, b) => a.track.localeCompare(b.track) || a.session.localeCompare(b.session),
+  )) {
     tracks.set(e.track, [...(tracks.get(e.track) ?? []), e]);
   }
   let text = `# Event: ${event}\n\nSprache: ${targetLanguage} · Tracks: ${tracks.size} · Sessions: ${entries.length}\n`;

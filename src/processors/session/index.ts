@@ -19,7 +19,12 @@ export {
   type SessionLayout,
   type SessionLayoutInput,
 } from './session-paths.js';
-export { pythonJson, sessionCacheKey, sessionFingerprint, type SessionKeyInput } from './session-cache-key.js';
+export {
+  pythonJson,
+  sessionCacheKey,
+  sessionFingerprint,
+  type SessionKeyInput,
+} from './session-cache-key.js';
 export {
   enrichSlides,
   finishSessionMarkdown,
@@ -33,5 +38,18 @@ export {
   type Slide,
 } from './session-markdown.js';
 export { archiveReadme, writeSessionArchive } from './session-archive.js';
-export { SESSION_STEPS, stepFailure, stepWarning, type SessionStep, type StepRecord, type StepWarning } from './session-steps.js';
-export { EVENT_TEXT_MAX, EXCERPT_CHARS, eventSummaryInput, type EventSessionEntry, type EventSummaryInput } from './event-summary.js';
+export {
+  SESSION_STEPS,
+  stepFailure,
+  stepWarning,
+  type SessionStep,
+  type StepRecord,
+  type StepWarning,
+} from './session-steps.js';
+export {
+  EVENT_TEXT_MAX,
+  EXCERPT_CHARS,
+  eventSummaryInput,
+  type EventSessionEntry,
+  type EventSummaryInput,
+} from './event-summary.js';

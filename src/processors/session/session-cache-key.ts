@@ -27,7 +27,10 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
 
 /** A string as Python's `json.dumps` writes it (ensure_ascii). */
 const pyString = (s: string): string =>
-  JSON.stringify(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  JSON.stringify(s).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 
 /** `json.dumps(value, sort_keys=True)` for strings, numbers, booleans, null, arrays and objects. */
 export const pythonJson = (value: unknown): string => {
@@ -58,4 +61,5 @@ export const sessionCacheKey = (i: SessionKeyInput): string => {
 };
 
 /** SHA-256 (hex) of the sorted JSON of everything else that shapes the output. */
-export const sessionFingerprint = (parts: Record<string, unknown>): string => sha256(pythonJson(parts));
+export const sessionFingerprint = (parts: Record<string, unknown>): string =>
+  sha256(pythonJson(parts));

@@ -105,7 +105,11 @@ export const normaliseSlides = (raw: unknown): Slide[] => {
 };
 
 /** Slides with `slide_text` (base64 of the page's text) and `image_url` (the page's preview). */
-export const enrichSlides = (slides: readonly Slide[], pageTexts: readonly string[], images: readonly string[]): EnrichedSlide[] =>
+export const enrichSlides = (
+  slides: readonly Slide[],
+  pageTexts: readonly string[],
+  images: readonly string[],
+): EnrichedSlide[] =>
   slides.map((s) => ({
     page_num: s.page_num,
     title: s.title,
@@ -128,7 +132,8 @@ export const slidesTable = (slides: readonly EnrichedSlide[]): string => {
   return `\n## Slides:\n|  |  |\n| --- | --- |\n${rows.join('\n')}\n`;
 };
 
-const attr = (url: string): string => url.replace(/"/g, '%22').replace(/</g, '%3C').replace(/>/g, '%3E');
+const attr = (url: string): string =>
+  url.replace(/"/g, '%22').replace(/</g, '%3C').replace(/>/g, '%3E');
 
 /** The `{videoplayer}` replacement: Vimeo → iframe, other URLs → `<video>`, none → "". */
 export const videoPlayer = (videoUrl: string | null): string => {
@@ -142,7 +147,10 @@ export const videoPlayer = (videoUrl: string | null): string => {
 const FRONTMATTER = /^---\r?\n([\s\S]*?)\r?\n---(\r?\n|$)/;
 
 /** Replaces the frontmatter's `slides:` line by the JSON array, or appends one; unchanged without frontmatter. */
-export const withFrontmatterSlides = (markdown: string, slides: readonly EnrichedSlide[]): string => {
+export const withFrontmatterSlides = (
+  markdown: string,
+  slides: readonly EnrichedSlide[],
+): string => {
   const m = FRONTMATTER.exec(markdown);
   if (!m) return markdown;
   const line = `slides: ${JSON.stringify(slides)}`;
@@ -174,7 +182,9 @@ export const finishSessionMarkdown = (
   let slides: EnrichedSlide[] = [];
   if (Array.isArray(structured.slides)) {
     // only slides of pages that exist: without attachments a model's slides are invented
-    const real = normaliseSlides(structured.slides).filter((s) => s.page_num <= opts.pageTexts.length);
+    const real = normaliseSlides(structured.slides).filter(
+      (s) => s.page_num <= opts.pageTexts.length,
+    );
     slides = enrichSlides(real, opts.pageTexts, opts.images);
     structuredData = { ...structured, slides };
     markdown = withFrontmatterSlides(markdown, slides);

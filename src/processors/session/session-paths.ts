@@ -30,12 +30,16 @@ export const sanitizePathPart = (raw: string, max = PATH_PART_MAX): string => {
     .replace(/\s+/g, ' ')
     .replace(/_+/g, '_')
     .replace(/^[._\s]+|[._\s]+$/g, '');
-  s = Array.from(s).slice(0, max).join('').replace(/[._\s]+$/, '');
+  s = Array.from(s)
+    .slice(0, max)
+    .join('')
+    .replace(/[._\s]+$/, '');
   return WINDOWS_DEVICE.test(s) ? `${s}_` : s;
 };
 
 /** True when the raw value has a `..` path segment (`../x`, `a/../b`, `..\\x`, `..`). */
-export const hasDotDotSegment = (raw: string): boolean => raw.split(/[/\\]/).some((seg) => seg.trim() === '..');
+export const hasDotDotSegment = (raw: string): boolean =>
+  raw.split(/[/\\]/).some((seg) => seg.trim() === '..');
 
 /** The Markdown file name: the given name (`.md` optional) or the session title, sanitised, + `.md`. */
 export const sessionFileName = (filename: string | null | undefined, session: string): string => {
@@ -73,18 +77,29 @@ const invalid = (problems: Array<{ path: string; problem: string }>): SecretaryE
   );
 
 /** Problems of the raw values that name paths (for validation at enqueue). */
-export const pathProblems = (input: SessionLayoutInput): Array<{ path: string; problem: string }> => {
+export const pathProblems = (
+  input: SessionLayoutInput,
+): Array<{ path: string; problem: string }> => {
   const problems: Array<{ path: string; problem: string }> = [];
   const check = (key: string, raw: string | null | undefined, sanitised: string) => {
     if (raw === null || raw === undefined || raw === '') return;
-    if (hasDotDotSegment(raw)) problems.push({ path: `/${key}`, problem: 'must not contain ".." path segments' });
-    else if (!sanitised) problems.push({ path: `/${key}`, problem: 'has no characters usable in a file or directory name' });
+    if (hasDotDotSegment(raw))
+      problems.push({ path: `/${key}`, problem: 'must not contain ".." path segments' });
+    else if (!sanitised)
+      problems.push({
+        path: `/${key}`,
+        problem: 'has no characters usable in a file or directory name',
+      });
   };
   check('event', input.event, sanitizePathPart(input.event));
   check('track', input.track, sanitizePathPart(input.track));
   check('session', input.session, sanitizePathPart(input.session));
   check('filename', input.filename, sessionFileName(input.filename, input.session));
-  check('target_language', input.targetLanguage, sanitizePathPart(input.targetLanguage.toLowerCase()));
+  check(
+    'target_language',
+    input.targetLanguage,
+    sanitizePathPart(input.targetLanguage.toLowerCase()),
+  );
   return problems;
 };
 
@@ -108,7 +123,8 @@ export const sessionLayout = (baseDir: string, input: SessionLayoutInput): Sessi
     ['target_language', languageDir],
     ['filename', fileName],
   ].filter(([, v]) => !v);
-  if (missing.length) throw invalid(missing.map(([k]) => ({ path: `/${k}`, problem: 'is required' })));
+  if (missing.length)
+    throw invalid(missing.map(([k]) => ({ path: `/${k}`, problem: 'is required' })));
   const rel = {
     targetDir: `${eventDir}/${languageDir}/${trackDir}`,
     markdownFile: `${eventDir}/${languageDir}/${trackDir}/${fileName}`,
@@ -122,7 +138,8 @@ export const sessionLayout = (baseDir: string, input: SessionLayoutInput): Sessi
   };
   // defence in depth: sanitising leaves no separators, but the joined paths are checked anyway
   for (const p of [abs.targetDir, abs.markdownFile, abs.assetDir]) {
-    if (!inside(baseDir, p)) throw invalid([{ path: '/event', problem: 'leads outside the sessions directory' }]);
+    if (!inside(baseDir, p))
+      throw invalid([{ path: '/event', problem: 'leads outside the sessions directory' }]);
   }
   return { eventDir, languageDir, trackDir, fileName, sessionDir, rel, abs };
 };

@@ -22,7 +22,13 @@ import { throwIfAborted } from '../abort.js';
 import { archiveReadme, writeSessionArchive } from './session-archive.js';
 import { finishSessionMarkdown, templateContext, templateInputText } from './session-markdown.js';
 import { sessionLayout, type SessionLayout } from './session-paths.js';
-import { stepFailure, stepWarning, type SessionStep, type StepRecord, type StepWarning } from './session-steps.js';
+import {
+  stepFailure,
+  stepWarning,
+  type SessionStep,
+  type StepRecord,
+  type StepWarning,
+} from './session-steps.js';
 
 export interface SessionInput {
   event: string;
@@ -71,10 +77,20 @@ export interface FilledTemplate {
 export interface SessionStepFns {
   fetchPage(url: string, signal: AbortSignal): Promise<FetchedPage>;
   /** Absent: video transcription is not available (a `video_url` then gives a warning). */
-  transcribeVideo?: (videoUrl: string, sourceLanguage: string, signal: AbortSignal) => Promise<string>;
+  transcribeVideo?: (
+    videoUrl: string,
+    sourceLanguage: string,
+    signal: AbortSignal,
+  ) => Promise<string>;
   extractAttachments(url: string, signal: AbortSignal): Promise<ExtractedAttachments>;
   fillTemplate(
-    req: { text: string; context: Record<string, unknown>; template: string; targetLanguage: string; sourceLanguage: string },
+    req: {
+      text: string;
+      context: Record<string, unknown>;
+      template: string;
+      targetLanguage: string;
+      sourceLanguage: string;
+    },
     signal: AbortSignal,
   ): Promise<FilledTemplate>;
 }
@@ -112,12 +128,22 @@ export interface SessionOutput {
 
 const collapse = (s: string): string => s.split(/\s+/).filter(Boolean).join(' ');
 
-export const processSession = async (input: SessionInput, steps: SessionStepFns, opts: SessionRunOptions): Promise<SessionOutput> => {
+export const processSession = async (
+  input: SessionInput,
+  steps: SessionStepFns,
+  opts: SessionRunOptions,
+): Promise<SessionOutput> => {
   const { signal } = opts;
-  const progress = (step: string, percent: number, message: string) => opts.onProgress?.(step, percent, message);
+  const progress = (step: string, percent: number, message: string) =>
+    opts.onProgress?.(step, percent, message);
   const warnings: StepWarning[] = [];
   const records: StepRecord[] = [];
-  const run = async <T>(step: SessionStep, fatal: boolean, fn: () => Promise<T>, fallback: T): Promise<T> => {
+  const run = async <T>(
+    step: SessionStep,
+    fatal: boolean,
+    fn: () => Promise<T>,
+    fallback: T,
+  ): Promise<T> => {
     throwIfAborted(signal);
     const t0 = performance.now();
     try {
@@ -128,12 +154,18 @@ export const processSession = async (input: SessionInput, steps: SessionStepFns,
       if (fatal || signal.aborted) throw stepFailure(step, err, signal);
       const w = stepWarning(step, err);
       warnings.push(w);
-      records.push({ step, status: 'failed', duration_ms: Math.round(performance.now() - t0), note: w.message });
+      records.push({
+        step,
+        status: 'failed',
+        duration_ms: Math.round(performance.now() - t0),
+        note: w.message,
+      });
       opts.onLog?.('warning', `step ${step} failed, continuing without it: ${w.message}`);
       return fallback;
     }
   };
-  const skip = (step: SessionStep, note: string) => records.push({ step, status: 'skipped', duration_ms: 0, note });
+  const skip = (step: SessionStep, note: string) =>
+    records.push({ step, status: 'skipped', duration_ms: 0, note });
 
   const layout = sessionLayout(opts.baseDir, {
     event: input.event,
@@ -145,7 +177,10 @@ export const processSession = async (input: SessionInput, steps: SessionStepFns,
 
   progress('fetch_page', 10, 'Session-Seite wird gelesen');
   const page = await run('fetch_page', true, () => steps.fetchPage(input.url, signal), null);
-  const webText = page!.title && !page!.markdown.startsWith(`# ${page!.title}`) ? `# ${page!.title}\n\n${page!.markdown}` : page!.markdown;
+  const webText =
+    page!.title && !page!.markdown.startsWith(`# ${page!.title}`)
+      ? `# ${page!.title}\n\n${page!.markdown}`
+      : page!.markdown;
   opts.onLog?.('info', `session page: ${webText.length} characters of Markdown`);
 
   let transcript = '';
@@ -159,7 +194,10 @@ export const processSession = async (input: SessionInput, steps: SessionStepFns,
       'video',
       false,
       async () => {
-        if (!steps.transcribeVideo) throw new Error('video transcription is not available in this installation; send video_transcript instead');
+        if (!steps.transcribeVideo)
+          throw new Error(
+            'video transcription is not available in this installation; send video_transcript instead',
+          );
         return collapse(await steps.transcribeVideo(videoUrl, input.source_language, signal));
       },
       '',
@@ -189,7 +227,10 @@ export const processSession = async (input: SessionInput, steps: SessionStepFns,
     );
     pageTexts = got.pageTexts;
     gallery = got.gallery;
-    opts.onLog?.('info', `attachments: ${pageTexts.length} page(s), ${gallery.length} preview image(s)`);
+    opts.onLog?.(
+      'info',
+      `attachments: ${pageTexts.length} page(s), ${gallery.length} preview image(s)`,
+    );
   } else skip('attachments', 'no attachments_url');
 
   progress('template', 70, `Template ${input.template} wird ausgefüllt`);

@@ -5,9 +5,21 @@
  * kept, so the worker's retry policy still applies. Aborts (cancel, timeout) pass unchanged.
  * A failed non-fatal step becomes a warning `{step, code, message}`.
  */
-import { RetryLaterError, SecretaryError, UnrecoverableError, coerceError } from '../../core/errors.js';
+import {
+  RetryLaterError,
+  SecretaryError,
+  UnrecoverableError,
+  coerceError,
+} from '../../core/errors.js';
 
-export const SESSION_STEPS = ['fetch_page', 'video', 'attachments', 'template', 'write_markdown', 'archive'] as const;
+export const SESSION_STEPS = [
+  'fetch_page',
+  'video',
+  'attachments',
+  'template',
+  'write_markdown',
+  'archive',
+] as const;
 export type SessionStep = (typeof SESSION_STEPS)[number];
 
 export interface StepWarning {
@@ -43,7 +55,8 @@ export const stepFailure = (step: SessionStep, thrown: unknown, signal?: AbortSi
       (e as { details: Record<string, unknown> | null }).details = details;
       return e;
     }
-    if (err instanceof UnrecoverableError) return new UnrecoverableError(message, err.code, details);
+    if (err instanceof UnrecoverableError)
+      return new UnrecoverableError(message, err.code, details);
     return new SecretaryError(err.code, message, details);
   }
   return new SecretaryError('HANDLER_ERROR', message, { step, error_type: err.name });
@@ -52,5 +65,9 @@ export const stepFailure = (step: SessionStep, thrown: unknown, signal?: AbortSi
 /** The warning of a failed non-fatal step. */
 export const stepWarning = (step: SessionStep, thrown: unknown): StepWarning => {
   const err = coerceError(thrown);
-  return { step, code: err instanceof SecretaryError ? err.code : 'HANDLER_ERROR', message: err.message };
+  return {
+    step,
+    code: err instanceof SecretaryError ? err.code : 'HANDLER_ERROR',
+    message: err.message,
+  };
 };
