@@ -13,6 +13,7 @@ const runs: [string, string[]][] = [
   ['core.ts', [...store, ...(quick ? ['--quick'] : [])]],
   ['api.ts', []],
   ['pdf.ts', quick ? ['--quick'] : []],
+  ['mistral.ts', quick ? ['--quick'] : []],
   ['media.ts', quick ? ['--quick'] : []],
   ['office.ts', quick ? ['--quick'] : []],
   ['dashboard.ts', quick ? ['--jobs', '2000'] : []],

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { emit, note } from './bench-util.js';
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -23,12 +23,12 @@ const freePort = (): Promise<number> =>
     s.on('error', reject);
   });
 
-const pctl = (xs: number[], p: number): number => {
+export const pctl = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
 };
 
-const vmHwmMb = (pid: number): number => {
+export const vmHwmMb = (pid: number): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
@@ -46,7 +46,7 @@ const makePdf = async (i: number, pages: number): Promise<Uint8Array> => {
 };
 
 /** A pre-encoded multipart body, so the client spends no CPU encoding while it measures. */
-const multipart = (bytes: Uint8Array, name: string, fields: Record<string, string>): { body: Buffer; type: string } => {
+export const multipart = (bytes: Uint8Array, name: string, fields: Record<string, string>): { body: Buffer; type: string } => {
   const boundary = `----secretary${Math.random().toString(16).slice(2)}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {

@@ -173,7 +173,22 @@ export interface SecretaryConfig {
     url_allowlist: string[];
   };
   processors: {
-    pdf: { max_pages: number; max_file_size_mb: number; download_timeout_sec: number };
+    pdf: {
+      max_pages: number;
+      max_file_size_mb: number;
+      download_timeout_sec: number;
+      /** DPI of the page images sent to the vision model (`llm*` methods; then fit into 2048 px, JPEG q85). Default 300. */
+      vision_dpi: number;
+      /** Mistral OCR (`mistral_ocr*` methods): how a document is cut into requests the API accepts. */
+      mistral: {
+        /** Most pages per OCR request; longer ranges are split into chunks that run concurrently. Default 50. */
+        max_pages_per_request: number;
+        /** Largest upload per OCR request in MB (Mistral's limit is 50); bigger chunks are halved. Default 50. */
+        max_request_mb: number;
+        /** Extra attempts of a chunk whose answer does not fit the pages asked for. Default 1. */
+        chunk_retries: number;
+      };
+    };
     imageocr: { max_file_size_mb: number; max_side_px: number };
     office: {
       /** LibreOffice binary: a name looked up on PATH or a path. Default `soffice`. */
@@ -298,7 +313,13 @@ export const DEFAULT_CONFIG = {
   },
   security: { allow_private_urls: false, url_allowlist: [] },
   processors: {
-    pdf: { max_pages: 500, max_file_size_mb: 150, download_timeout_sec: 120 },
+    pdf: {
+      max_pages: 500,
+      max_file_size_mb: 150,
+      download_timeout_sec: 120,
+      vision_dpi: 300,
+      mistral: { max_pages_per_request: 50, max_request_mb: 50, chunk_retries: 1 },
+    },
     imageocr: { max_file_size_mb: 10, max_side_px: 4096 },
     office: {
       soffice_path: 'soffice',

@@ -3,7 +3,17 @@
  * each page's real text (MuPDF) as Markdown paragraphs, its embedded images as `img-<k>.jpeg`
  * (numbered across the answer, referenced as `![img-k.jpeg](img-k.jpeg)` where they sit), image
  * boxes in the page's 200-DPI pixel space, and `usage_info`.
+ *
+ * Like the API, it refuses a document of more than `maxPages` pages (whatever `pages` asks for)
+ * and a request for more than `maxPages` pages. Page-specific faults are written into the test
+ * PDF's text, so they follow the page into whatever chunk carries it:
+ * - `[[fake:ocr_status=500]]`: any request that includes this page answers that HTTP status;
+ * - `[[fake:ocr_drop_page]]`: the answer leaves this page out (a short answer);
+ * - `[[fake:ocr_drop_page_once]]`: the same, only the first time this document and page list
+ *   is asked for (state kept per process);
+ * - `[[fake:ocr_no_image_data]]`: the page's images come without `image_base64`.
  */
+import { createHash } from 'node:crypto';
 import * as mupdf from 'mupdf';
 
 mupdf.setLog({ warning: () => undefined, error: () => undefined });
@@ -40,6 +50,16 @@ export class OcrInputError extends Error {
     super(message);
   }
 }
+
+/** Requests seen by `ocr_drop_page_once` (per process). */
+const seenOnce = new Set<string>();
+
+const pageDirectives = (markdown: string) => ({
+  status: Number(/\[\[fake:ocr_status=(\d{3})\]\]/.exec(markdown)?.[1] ?? 0),
+  drop: markdown.includes('[[fake:ocr_drop_page]]'),
+  dropOnce: markdown.includes('[[fake:ocr_drop_page_once]]'),
+  noImageData: markdown.includes('[[fake:ocr_no_image_data]]'),
+});
 
 const DPI = 200;
 const px = (pt: number): number => Math.round((pt * DPI) / 72);
@@ -127,6 +147,12 @@ export const ocrPdf = (
   }
   try {
     const count = doc.countPages();
+    if (count > opts.maxPages) {
+      throw new OcrInputError(
+        400,
+        `Document has ${count} pages; the maximum is ${opts.maxPages} pages per document`,
+      );
+    }
     const wanted = opts.pages ?? Array.from({ length: count }, (_, i) => i);
     if (wanted.length > opts.maxPages) {
       throw new OcrInputError(
@@ -139,21 +165,37 @@ export const ocrPdf = (
       throw new OcrInputError(400, `Page index ${bad} out of range (document has ${count} pages)`);
     }
     let k = 0;
-    const pages = wanted.map((index) => {
+    const onceKey = `${createHash('sha256').update(bytes).digest('hex')}:${wanted.join(',')}`;
+    const all = wanted.map((index) => {
       const page = doc.loadPage(index);
       try {
         const [x0, y0, x1, y1] = page.getBounds();
         const { markdown, images } = pageMarkdown(page, opts.includeImageBase64, () => k++);
-        return {
+        const d = pageDirectives(markdown);
+        if (d.status) {
+          throw new OcrInputError(
+            d.status,
+            `scripted failure of page index ${index} [[fake:ocr_status=${d.status}]]`,
+          );
+        }
+        if (d.noImageData) for (const img of images) img.image_base64 = null;
+        let drop = d.drop;
+        if (d.dropOnce && !seenOnce.has(`${onceKey}:${index}`)) {
+          seenOnce.add(`${onceKey}:${index}`);
+          drop = true;
+        }
+        const answer: OcrPageAnswer = {
           index,
           markdown,
           images,
           dimensions: { dpi: DPI, height: px(y1 - y0), width: px(x1 - x0) },
         };
+        return drop ? null : answer;
       } finally {
         page.destroy();
       }
     });
+    const pages = all.filter((p): p is OcrPageAnswer => p !== null);
     return {
       pages,
       model: opts.model,

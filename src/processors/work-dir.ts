@@ -16,6 +16,9 @@ export interface StagedDir {
   discard(): Promise<void>;
 }
 
+/** `rename` onto an existing directory fails with one of these. */
+const EXISTS = new Set(['ENOTEMPTY', 'EEXIST', 'EISDIR', 'ENOTDIR']);
+
 const suffix = (): string => `${process.pid}-${randomBytes(4).toString('hex')}`;
 
 export const createStagedDir = async (finalDir: string): Promise<StagedDir> => {
@@ -30,21 +33,40 @@ export const createStagedDir = async (finalDir: string): Promise<StagedDir> => {
     async commit() {
       if (settled) return;
       settled = true;
-      try {
-        await rename(tempDir, absFinal);
-        return;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR') {
+      // Several runs may commit the same final dir at once (same document and options): each
+      // moves whatever is there aside and puts its own in place, retrying when another run
+      // moved it first; the last one wins, and no run fails because of another.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await rename(tempDir, absFinal);
+          return;
+        } catch (err) {
+          if (!EXISTS.has((err as NodeJS.ErrnoException).code ?? '') || attempt >= 20) {
+            await rm(tempDir, { recursive: true, force: true });
+            throw err;
+          }
+        }
+        // The final dir exists (an earlier run): move it aside, put ours in place, drop the old one.
+        const old = `${absFinal}.old-${suffix()}`;
+        try {
+          await rename(absFinal, old);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
           await rm(tempDir, { recursive: true, force: true });
           throw err;
         }
+        try {
+          await rename(tempDir, absFinal);
+          return;
+        } catch (err) {
+          if (!EXISTS.has((err as NodeJS.ErrnoException).code ?? '') || attempt >= 20) {
+            await rm(tempDir, { recursive: true, force: true });
+            throw err;
+          }
+        } finally {
+          await rm(old, { recursive: true, force: true });
+        }
       }
-      // The final dir exists (an earlier run): move it aside, put ours in place, drop the old one.
-      const old = `${absFinal}.old-${suffix()}`;
-      await rename(absFinal, old);
-      await rename(tempDir, absFinal);
-      await rm(old, { recursive: true, force: true });
     },
     async discard() {
       if (settled) return;

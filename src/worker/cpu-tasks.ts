@@ -3,11 +3,13 @@
  * pool can run by name. Keep this file a plain list; the work lives in the processors.
  */
 import { inspectPdf, processPdfPages } from '../processors/pdf/page-tasks.js';
+import { splitPdf } from '../processors/pdf/pdf-split.js';
 import { officeToMarkdownTask } from '../processors/office/office-task.js';
 
 const TASKS = {
   inspectPdf,
   processPdfPages,
+  splitPdf,
   officeToMarkdown: officeToMarkdownTask,
 } as const satisfies Record<string, (task: never) => unknown>;
 

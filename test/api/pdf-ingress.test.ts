@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageOcrJobType } from '../../src/handlers/imageocr/imageocr-handler.js';
 import { pdfJobType } from '../../src/handlers/pdf/pdf-handler.js';
+import { ModelGateway } from '../../src/processors/llm/index.js';
 import { textPdf } from '../processors/helpers/make-docs.js';
 import { createTestApi, type TestApi } from './api-fixtures.js';
 
@@ -25,7 +26,7 @@ const post = async (path: string, fields: Record<string, string>, file?: { bytes
 
 beforeAll(async () => {
   api = await createTestApi({ worker: true, config: { security: { allow_private_urls: true }, server: { upload_limit_mb: 1 } } });
-  api.registry.register(pdfJobType(api.config)).register(imageOcrJobType(api.config));
+  api.registry.register(pdfJobType(api.config, ModelGateway.fromConfig(api.config))).register(imageOcrJobType(api.config));
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
   pdf = await textPdf([['Erste Seite über Grünflächen.'], ['Zweite Seite.']]);

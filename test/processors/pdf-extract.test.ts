@@ -244,15 +244,16 @@ describe('extractPdf errors', () => {
     await expectCode(run(threePages, { maxFileSize: 100 }), 'FILE_TOO_LARGE');
   });
 
-  it('LLM_NOT_CONFIGURED for LLM and Mistral methods without a provider', async () => {
+  it('LLM_NOT_CONFIGURED for LLM methods without a provider; Mistral methods belong to mistralOcrPdf', async () => {
+    for (const method of ['llm', 'llm_and_native', 'llm_and_ocr'] as const) {
+      await expectCode(run(threePages, { method }), 'LLM_NOT_CONFIGURED');
+    }
     for (const method of [
-      'llm',
-      'llm_and_native',
-      'llm_and_ocr',
       'mistral_ocr',
       'mistral_ocr_with_pages',
+      'preview_and_mistral_ocr',
     ] as const) {
-      await expectCode(run(threePages, { method }), 'LLM_NOT_CONFIGURED');
+      await expectCode(run(threePages, { method }), 'INVALID_PARAMETERS');
     }
     await expectCode(run(threePages, { method: 'combined' as never }), 'INVALID_PARAMETERS');
   });

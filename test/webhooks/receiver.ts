@@ -21,7 +21,14 @@ export interface ReceivedRequest {
 }
 
 export type Answer =
-  | { kind: 'ok'; status?: number; delayMs?: number; headers?: Record<string, string> }
+  | {
+      kind: 'ok';
+      status?: number;
+      delayMs?: number;
+      headers?: Record<string, string>;
+      /** Answer only when this settles (a synchronous receiver doing work, e.g. downloads). */
+      until?: Promise<unknown>;
+    }
   | { kind: 'reset' }
   | { kind: 'blackhole' };
 
@@ -66,7 +73,8 @@ export const startReceiver = async (behaviour: Behaviour = () => ({ kind: 'ok' }
         res.writeHead(a.status ?? 200, { 'Content-Type': 'application/json', ...(a.headers ?? {}) });
         res.end(JSON.stringify({ status: 'ok' }));
       };
-      if (a.delayMs) setTimeout(respond, a.delayMs);
+      if (a.until) void a.until.then(respond, respond);
+      else if (a.delayMs) setTimeout(respond, a.delayMs);
       else respond();
     });
   });

@@ -10,12 +10,21 @@ import { join, parse as parsePath } from 'node:path';
 import type { SecretaryConfig } from '../../config/defaults.js';
 import type { Job } from '../../core/job.js';
 import { cacheRelative, hashFile, shortHash, textContentUrl } from '../../files/cache-layout.js';
-import { extractPdf, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
+import type { ModelGateway, ResolvedModel } from '../../processors/llm/index.js';
+import { extractPdf, isMistralMethod, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
 import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
 import { param, resolveInputFile } from '../shared/input-file.js';
 import { withTemplateCallbackData, withTemplateStep } from '../shared/template-step.js';
-import type { ModelGateway } from '../../processors/llm/index.js';
 import { METHOD_ALIASES, pdfParameters, validatePdfParameters } from './pdf-parameters.js';
+import {
+  mistralCallbackFields,
+  mistralResultFields,
+  modelCacheParts,
+  modelUseCase,
+  resolveModel,
+  runMistralOcr,
+  visionProvider,
+} from './pdf-models.js';
 
 const RESULT_FILE = 'result.json';
 
@@ -28,6 +37,10 @@ export interface PdfOptions {
   includeHighRes: boolean;
   useCache: boolean;
   force: boolean;
+  /** Mistral methods: ask for the images' base64 and build the OCR images archive. */
+  includeOcrImages: boolean;
+  /** Adjusts the vision prompt (`document_type`, `language`, …). */
+  context: Record<string, unknown> | null;
 }
 
 export const pdfOptions = (p: Record<string, unknown>): PdfOptions => {
@@ -46,6 +59,8 @@ export const pdfOptions = (p: Record<string, unknown>): PdfOptions => {
     includeHighRes: param<boolean>(p, 'include_high_res_pages') ?? false,
     useCache: param<boolean>(p, 'use_cache') ?? true,
     force: (param<boolean>(p, 'force_overwrite') ?? false) || (param<boolean>(p, 'force_refresh') ?? false),
+    includeOcrImages: param<boolean>(p, 'include_ocr_images') ?? true,
+    context: param<Record<string, unknown>>(p, 'context') ?? null,
   };
 };
 
@@ -89,6 +104,7 @@ const buildResults = (
     archive_filename: imagesArchive ? `${parsePath(meta.name).name}_images.zip` : null,
     pages_archive_path: pagesArchive ? rel(pagesArchive) : null,
     pages_archive_filename: pagesArchive ? (r.files.archives.pages ? 'pages.zip' : 'previews.zip') : null,
+    ...mistralResultFields(job, r, rel),
     is_from_cache: meta.fromCache,
     cache_key: meta.cacheKey,
     structured_data: {
@@ -107,9 +123,71 @@ const buildResults = (
   };
 };
 
-export const runPdfJob = async (config: SecretaryConfig, job: Job, ctx: HandlerContext): Promise<Record<string, unknown>> => {
+/** Runs the method: Mistral OCR, or `extractPdf` (with the vision model for `llm*`). */
+const runExtraction = async (a: {
+  config: SecretaryConfig;
+  models: ModelGateway | null;
+  resolved: ResolvedModel | null;
+  job: Job;
+  ctx: HandlerContext;
+  opts: PdfOptions;
+  filePath: string;
+  name: string;
+  workDir: string;
+}): Promise<PdfResult> => {
+  const { config, models, resolved, ctx, opts } = a;
+  const useModelCache = opts.useCache && !opts.force;
+  if (isMistralMethod(opts.method) && models && resolved) {
+    return runMistralOcr({
+      config,
+      models,
+      resolved,
+      job: a.job,
+      ctx,
+      filePath: a.filePath,
+      workDir: a.workDir,
+      method: opts.method,
+      pageStart: opts.pageStart,
+      pageEnd: opts.pageEnd,
+      includeOcrImages: opts.includeOcrImages,
+      includePreviews: opts.includePreviews,
+      includeHighRes: opts.includeHighRes,
+      useCache: useModelCache,
+    });
+  }
+  return extractPdf({
+    filePath: a.filePath,
+    workDir: a.workDir,
+    method: opts.method,
+    pageStart: opts.pageStart,
+    pageEnd: opts.pageEnd,
+    maxPages: config.processors.pdf.max_pages,
+    includeImages: opts.includeImages,
+    includePreviews: opts.includePreviews,
+    includeHighRes: opts.includeHighRes,
+    originalName: a.name,
+    ...(models && resolved
+      ? {
+          llm: visionProvider(config, models, resolved, ctx, { context: opts.context, useCache: useModelCache }),
+          visionDpi: config.processors.pdf.vision_dpi,
+        }
+      : {}),
+    signal: ctx.signal,
+    onProgress: (step, percent, message) => ctx.progress(step, percent, message),
+  });
+};
+
+export const runPdfJob = async (
+  config: SecretaryConfig,
+  job: Job,
+  ctx: HandlerContext,
+  models: ModelGateway | null = null,
+): Promise<Record<string, unknown>> => {
   const p = job.parameters;
   const opts = pdfOptions(p);
+  // a method whose model provider is missing fails before any work (LLM_NOT_CONFIGURED)
+  const useCase = modelUseCase(opts.method);
+  const resolved = useCase ? resolveModel(models, useCase, opts.method) : null;
   ctx.progress('initializing', 0, 'Job initialisiert');
   ctx.progress('downloading_or_opening', 5, 'Dokument wird geöffnet');
   const input = await resolveInputFile(p, {
@@ -121,9 +199,25 @@ export const runPdfJob = async (config: SecretaryConfig, job: Job, ctx: HandlerC
   });
   ctx.log('info', `input: ${input.source} ${input.name}`);
   const contentHash = await hashFile(input.path);
-  const optionKey = JSON.stringify([opts.method, opts.pageStart, opts.pageEnd, opts.includeImages, opts.includePreviews, opts.includeHighRes]);
+  const optionKey = JSON.stringify([
+    opts.method,
+    opts.pageStart,
+    opts.pageEnd,
+    opts.includeImages,
+    opts.includePreviews,
+    opts.includeHighRes,
+    ...modelCacheParts(config, resolved, opts),
+  ]);
   const cacheKey = shortHash(`${contentHash}:${optionKey}`, 32);
-  const workDir = join(config.paths.cache_dir, 'pdf', contentHash.slice(0, 32), `${opts.method}_${shortHash(optionKey)}`);
+  // useCache=false neither reads nor writes the shared cache dir: the run gets its own dir, so
+  // a second submission of the same document never replaces files the first one's callback
+  // receiver is still downloading (the real client sends useCache=false and may submit twice)
+  const workDir = join(
+    config.paths.cache_dir,
+    'pdf',
+    contentHash.slice(0, 32),
+    opts.useCache ? `${opts.method}_${shortHash(optionKey)}` : `jobs/${job.job_id}`,
+  );
   const cached = join(workDir, RESULT_FILE);
   if (opts.useCache && !opts.force && existsSync(cached)) {
     const r = JSON.parse(await readFile(cached, 'utf8')) as PdfResult;
@@ -131,20 +225,7 @@ export const runPdfJob = async (config: SecretaryConfig, job: Job, ctx: HandlerC
     ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
     return buildResults(config, job, r, workDir, { cacheKey, fromCache: true, name: input.name, opts });
   }
-  const result = await extractPdf({
-    filePath: input.path,
-    workDir,
-    method: opts.method,
-    pageStart: opts.pageStart,
-    pageEnd: opts.pageEnd,
-    maxPages: config.processors.pdf.max_pages,
-    includeImages: opts.includeImages,
-    includePreviews: opts.includePreviews,
-    includeHighRes: opts.includeHighRes,
-    originalName: input.name,
-    signal: ctx.signal,
-    onProgress: (step, percent, message) => ctx.progress(step, percent, message),
-  });
+  const result = await runExtraction({ config, models, resolved, job, ctx, opts, filePath: input.path, name: input.name, workDir });
   ctx.progress('postprocessing', 96, 'Ergebnisse werden gespeichert');
   await writeFile(cached, JSON.stringify(result));
   return buildResults(config, job, result, workDir, { cacheKey, fromCache: false, name: input.name, opts });
@@ -160,14 +241,14 @@ export const pdfCallbackData = (job: Job, url: (path: string) => string): Record
   };
   if (r.archive_path) data.images_archive_url = url(`/api/jobs/${job.job_id}/download-archive`);
   if (r.pages_archive_path) data.pages_archive_url = url(`/api/pdf/jobs/${job.job_id}/download-pages-archive`);
-  return data;
+  return { ...data, ...mistralCallbackFields(job, url) };
 };
 
 export const pdfJobType = (config: SecretaryConfig, models: ModelGateway | null = null): JobTypeDefinition => ({
   type: 'pdf',
-  description: 'PDF extraction: native text, OCR, previews, page images, archives (LLM and Mistral methods need a provider).',
+  description: 'PDF extraction: native text, OCR, previews, page images, archives; vision LLM (llm*) and Mistral OCR (mistral_ocr*) methods through the model providers.',
   parameters: pdfParameters,
   validate: validatePdfParameters,
-  handler: async (job, ctx) => withTemplateStep({ config, models }, job, ctx, await runPdfJob(config, job, ctx)),
+  handler: async (job, ctx) => withTemplateStep({ config, models }, job, ctx, await runPdfJob(config, job, ctx, models)),
   callbackData: withTemplateCallbackData(pdfCallbackData),
 });

@@ -5,11 +5,10 @@
  * All MuPDF and sharp work runs on the CPU pool, OCR on the Tesseract pool; the main thread
  * only schedules, writes text files and streams archives, so the event loop stays free.
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SecretaryError } from '../../core/errors.js';
 import { abortError, mapLimited, throwIfAborted } from '../abort.js';
-import { sniffFile } from '../file-type.js';
 import { getOcrPool } from '../ocr/tesseract-pool.js';
 import type { TesseractPool } from '../ocr/tesseract-pool.js';
 import { createStagedDir, pad3 } from '../work-dir.js';
@@ -17,28 +16,14 @@ import { getCpuPool } from '../../worker/cpu-pool.js';
 import type { CpuPool } from '../../worker/cpu-pool.js';
 import { composePageText, planMethod } from './method-plan.js';
 import type { MethodPlan } from './method-plan.js';
-import type { PdfDocumentInfo, PdfPageOutput, PdfPagesTask } from './page-tasks-types.js';
-import { runInspectPdf, runPdfPages } from './pdf-tasks.js';
+import type { PdfPageOutput, PdfPagesTask } from './page-tasks-types.js';
+import { openPdfRange, pdfMetadata, PDF_IMAGE_SPECS, safeProgress } from './pdf-input.js';
+import { runPdfPages } from './pdf-tasks.js';
 import { writeArchives } from './pdf-archives.js';
 import { cleanPageText, joinPages } from './text.js';
-import type {
-  ExtractPdfOptions,
-  PdfFiles,
-  PdfMetadata,
-  PdfResult,
-  ProgressCallback,
-} from './types.js';
+import type { ExtractPdfOptions, PdfFiles, PdfMetadata, PdfResult } from './types.js';
 
-/** Sizes and qualities of the original (reference §7.7). */
-export const PDF_IMAGE_SPECS = {
-  main: { maxSide: 1280, quality: 80 },
-  preview: { maxSide: 360, quality: 80 },
-  highRes: { dpi: 200, quality: 85 },
-  vision: { dpi: 300, maxSide: 2048, quality: 85 },
-} as const;
-
-export const DEFAULT_MAX_PAGES = 500;
-export const DEFAULT_MAX_FILE_SIZE = 150 * 1024 * 1024;
+export { PDF_IMAGE_SPECS, DEFAULT_MAX_PAGES, DEFAULT_MAX_FILE_SIZE } from './pdf-input.js';
 
 /** Pools can be injected (tests, benchmarks); by default the process-wide ones are used. */
 export interface PdfProcessorDeps {
@@ -51,83 +36,6 @@ interface PageTexts {
   ocr: string | null;
   llm: string | null;
 }
-
-const safeProgress =
-  (cb: ProgressCallback | undefined): ProgressCallback =>
-  (step, percent, message) => {
-    try {
-      cb?.(step, percent, message);
-    } catch {
-      // a failing progress listener must not fail the extraction
-    }
-  };
-
-/** Checks the input and reads the document's page count and metadata. */
-const openPdf = async (
-  filePath: string,
-  pool: CpuPool,
-  maxFileSize: number,
-  signal?: AbortSignal,
-): Promise<PdfDocumentInfo> => {
-  let size: number;
-  try {
-    const st = await stat(filePath);
-    if (!st.isFile()) throw new Error('not a file');
-    size = st.size;
-  } catch {
-    throw new SecretaryError('FILE_NOT_FOUND', `file not found: ${path.basename(filePath)}`);
-  }
-  if (size === 0) throw new SecretaryError('CORRUPT_FILE', 'the file is empty');
-  if (size > maxFileSize) {
-    throw new SecretaryError(
-      'FILE_TOO_LARGE',
-      `the PDF has ${size} bytes; the limit is ${maxFileSize}`,
-      {
-        file_size: size,
-        max_file_size: maxFileSize,
-      },
-    );
-  }
-  const kind = await sniffFile(filePath);
-  if (kind !== 'pdf') {
-    throw new SecretaryError('UNSUPPORTED_FILE', `not a PDF (the content is ${kind})`, {
-      detected: kind,
-    });
-  }
-  throwIfAborted(signal);
-  const inspected = await runInspectPdf({ filePath }, signal, pool);
-  if (inspected.status === 'encrypted')
-    throw new SecretaryError('ENCRYPTED_FILE', inspected.message);
-  if (inspected.status === 'corrupt') {
-    throw new SecretaryError('CORRUPT_FILE', `the PDF cannot be read: ${inspected.message}`);
-  }
-  if (inspected.info.page_count < 1) {
-    throw new SecretaryError('CORRUPT_FILE', 'the PDF has no pages', { reason: 'no_pages' });
-  }
-  return inspected.info;
-};
-
-const clampRange = (
-  pageCount: number,
-  start: number | null | undefined,
-  end: number | null | undefined,
-): [number, number] => {
-  const clamp = (n: number): number => Math.min(pageCount, Math.max(1, Math.floor(n)));
-  const first = clamp(start ?? 1);
-  const last = clamp(end ?? pageCount);
-  if (first > last) {
-    throw new SecretaryError(
-      'INVALID_PARAMETERS',
-      `page_start ${first} is after page_end ${last}`,
-      {
-        page_start: start ?? null,
-        page_end: end ?? null,
-        page_count: pageCount,
-      },
-    );
-  }
-  return [first, last];
-};
 
 const chunk = <T>(items: readonly T[], size: number): T[][] => {
   const out: T[][] = [];
@@ -151,26 +59,8 @@ export const extractPdf = async (
   const cpuPool = deps.cpuPool ?? getCpuPool();
   throwIfAborted(signal);
 
-  const info = await openPdf(
-    opts.filePath,
-    cpuPool,
-    opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
-    signal,
-  );
-  const [first, last] = clampRange(info.page_count, opts.pageStart, opts.pageEnd);
-  const total = last - first + 1;
-  const maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
-  if (total > maxPages) {
-    throw new SecretaryError(
-      'TOO_MANY_PAGES',
-      `the PDF has ${total} pages to process; the limit is ${maxPages}`,
-      {
-        pages: total,
-        page_count: info.page_count,
-        max_pages: maxPages,
-      },
-    );
-  }
+  const { info, first, last, total } = await openPdfRange(opts, cpuPool);
+  const spec = { ...PDF_IMAGE_SPECS.vision, dpi: opts.visionDpi ?? PDF_IMAGE_SPECS.vision.dpi };
 
   const includeImages = opts.includeImages ?? false;
   const wantPreview = plan.preview || (opts.includePreviews ?? false);
@@ -189,7 +79,7 @@ export const extractPdf = async (
       highRes: opts.includeHighRes ? PDF_IMAGE_SPECS.highRes : null,
       embeddedImages: includeImages,
       ocrDpi: plan.ocr ? ocrDpi : null,
-      vision: plan.llm ? PDF_IMAGE_SPECS.vision : null,
+      vision: plan.llm ? spec : null,
     };
     const renders =
       baseTask.main ?? baseTask.preview ?? baseTask.highRes ?? baseTask.ocrDpi ?? baseTask.vision;
@@ -198,7 +88,9 @@ export const extractPdf = async (
     const perTask = renders
       ? 1
       : Math.max(1, Math.min(16, Math.ceil(total / (cpuPool.threads * 4))));
-    const lanes = cpuPool.threads + (ocrPool ? ocrPool.size : 1);
+    // a lane waiting for the vision model holds no CPU: give the model its own lanes
+    const visionLanes = opts.llm ? Math.max(1, opts.llm.concurrency ?? 1) : 0;
+    const lanes = cpuPool.threads + (ocrPool ? ocrPool.size : 1) + visionLanes;
 
     const outputs = new Map<number, { out: PdfPageOutput; texts: PageTexts }>();
     let done = 0;
@@ -317,20 +209,7 @@ export const extractPdf = async (
     await staged.commit();
     progress('postprocessing', 98, 'Fertig');
 
-    const metadata: PdfMetadata = {
-      title: info.title,
-      author: info.author,
-      subject: info.subject,
-      keywords: info.keywords,
-      creator: info.creator,
-      producer: info.producer,
-      creation_date: info.creation_date,
-      mod_date: info.mod_date,
-      format: 'pdf',
-      pdf_version: info.version,
-      encrypted: info.encrypted,
-      page_count: info.page_count,
-    };
+    const metadata: PdfMetadata = pdfMetadata(info);
     const hasText = plan.native || plan.ocr || plan.llm;
     return {
       page_count: info.page_count,

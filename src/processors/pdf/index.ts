@@ -16,3 +16,19 @@ export type {
   ProgressCallback,
 } from './types.js';
 export { dehyphenate, joinPages } from './text.js';
+export {
+  mistralOcrPdf,
+  MISTRAL_IMAGES_ZIP,
+  MISTRAL_RAW_FILE,
+  type MistralOcrInfo,
+  type MistralOcrPdfOptions,
+  type MistralOcrPdfResult,
+  type OcrCaller,
+} from './mistral-ocr.js';
+export { MISTRAL_METHODS, isMistralMethod, type MistralMethod } from './types.js';
+export {
+  createVisionPageProvider,
+  visionPagePrompt,
+  type VisionPageOptions,
+  type VisionPromptContext,
+} from './vision-page.js';

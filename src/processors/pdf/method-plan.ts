@@ -1,6 +1,6 @@
 import { SecretaryError } from '../../core/errors.js';
-import type { PdfMethod } from './types.js';
-import { isPdfMethod } from './types.js';
+import type { MistralMethod, PdfMethod } from './types.js';
+import { isMistralMethod, isPdfMethod } from './types.js';
 
 /** What a method needs per page. */
 export interface MethodPlan {
@@ -10,7 +10,7 @@ export interface MethodPlan {
   preview: boolean;
 }
 
-const PLANS: Record<Exclude<PdfMethod, 'mistral_ocr' | 'mistral_ocr_with_pages'>, MethodPlan> = {
+const PLANS: Record<Exclude<PdfMethod, MistralMethod>, MethodPlan> = {
   native: { native: true, ocr: false, llm: false, preview: false },
   ocr: { native: false, ocr: true, llm: false, preview: false },
   tesseract_ocr: { native: false, ocr: true, llm: false, preview: false },
@@ -23,8 +23,9 @@ const PLANS: Record<Exclude<PdfMethod, 'mistral_ocr' | 'mistral_ocr_with_pages'>
 };
 
 /**
- * Resolves a method name into a plan, or throws: `INVALID_PARAMETERS` for an unknown name,
- * `LLM_NOT_CONFIGURED` for a method whose provider is missing (Mistral is not wired yet).
+ * Resolves a method name into a plan, or throws: `INVALID_PARAMETERS` for an unknown name or
+ * a Mistral method (those go to `mistralOcrPdf`), `LLM_NOT_CONFIGURED` for an `llm*` method
+ * without a vision provider.
  */
 export const planMethod = (method: string, hasLlm: boolean): MethodPlan => {
   if (!isPdfMethod(method)) {
@@ -32,10 +33,10 @@ export const planMethod = (method: string, hasLlm: boolean): MethodPlan => {
       method,
     });
   }
-  if (method === 'mistral_ocr' || method === 'mistral_ocr_with_pages') {
+  if (isMistralMethod(method)) {
     throw new SecretaryError(
-      'LLM_NOT_CONFIGURED',
-      `extraction method ${method} needs a Mistral OCR provider, and none is configured`,
+      'INVALID_PARAMETERS',
+      `extraction method ${method} is run by mistralOcrPdf, not extractPdf`,
       { method },
     );
   }

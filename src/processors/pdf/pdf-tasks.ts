@@ -8,6 +8,7 @@ import type {
   PdfPageOutput,
   PdfPagesTask,
 } from './page-tasks-types.js';
+import type { PdfSplitResult, PdfSplitTask } from './pdf-split.js';
 
 const run = async <R>(
   pool: CpuPool,
@@ -28,3 +29,6 @@ export const runInspectPdf = (task: PdfInspectTask, signal?: AbortSignal, pool =
 
 export const runPdfPages = (task: PdfPagesTask, signal?: AbortSignal, pool = getCpuPool()) =>
   run<PdfPageOutput[]>(pool, 'processPdfPages', task, signal);
+
+export const runSplitPdf = (task: PdfSplitTask, signal?: AbortSignal, pool = getCpuPool()) =>
+  run<PdfSplitResult>(pool, 'splitPdf', task, signal);

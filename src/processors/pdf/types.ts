@@ -15,6 +15,7 @@ export const PDF_METHODS = [
   'llm_and_ocr',
   'mistral_ocr',
   'mistral_ocr_with_pages',
+  'preview_and_mistral_ocr',
 ] as const;
 export type PdfMethod = (typeof PDF_METHODS)[number];
 
@@ -24,13 +25,26 @@ export const isPdfMethod = (m: string): m is PdfMethod =>
 /** Progress of one run: `step` like `processing_pages:3/12`, percent 10..98. */
 export type ProgressCallback = (step: string, percent: number, message: string | null) => void;
 
+/** The methods answered by Mistral OCR (`mistralOcrPdf`), not by `extractPdf`. */
+export const MISTRAL_METHODS = [
+  'mistral_ocr',
+  'mistral_ocr_with_pages',
+  'preview_and_mistral_ocr',
+] as const satisfies readonly PdfMethod[];
+export type MistralMethod = (typeof MISTRAL_METHODS)[number];
+
+export const isMistralMethod = (m: string): m is MistralMethod =>
+  (MISTRAL_METHODS as readonly string[]).includes(m);
+
 /**
- * Turns one page image into Markdown with a vision model (for the `llm*` methods).
- * Not wired yet: without a provider those methods fail with `LLM_NOT_CONFIGURED`.
+ * Turns one page image into Markdown with a vision model (for the `llm*` methods). Without
+ * one those methods fail with `LLM_NOT_CONFIGURED`.
  */
 export interface PageVisionProvider {
+  /** Page requests this job may have in flight at once (the provider's limit). Default 1. */
+  concurrency?: number;
   pageToMarkdown(input: {
-    /** JPEG, rendered at 300 DPI and fit into 2048 px. */
+    /** JPEG, rendered at `visionDpi` (300) and fit into 2048 px. */
     image: Uint8Array;
     mimeType: 'image/jpeg';
     page: number;
@@ -65,6 +79,8 @@ export interface ExtractPdfOptions {
   ocrDpi?: number;
   /** Vision model for the `llm*` methods; absent = `LLM_NOT_CONFIGURED`. */
   llm?: PageVisionProvider;
+  /** DPI of the page render sent to the vision model (then fit into 2048 px). Default: 300. */
+  visionDpi?: number;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
