@@ -158,7 +158,7 @@ describe('session job', () => {
     );
     expect(onDisk).not.toMatch(/\{slides\}|\{videoplayer\}/);
 
-    // slide images and page texts from the registered pdf type (preview_and_native without Mistral)
+    // slide images and page texts from the registered pdf type
     const assets = join(sessionsDir(), 'Conf 2025', 'assets', 'Open-Hardware-for-Repair-Cafes');
     expect(readdirSync(assets).sort()).toEqual(['preview_001.jpg', 'preview_002.jpg']);
     expect(r.attachments).toEqual([
@@ -208,7 +208,10 @@ describe('session job', () => {
     ]);
     expect(r.video_transcript).toBe('Welcome to the talk about repair cafes and open schematics.');
     expect(r.context.video_transcript).toBe(r.video_transcript);
-    expect(first.llm_info?.requests.map((q) => q.purpose)).toEqual(['template_transform']);
+    // attachments by Mistral OCR (the original's method) when the ocr use case is configured
+    expect(r.envelope.process.attachments_method).toBe('preview_and_mistral_ocr');
+    expect(first.llm_info?.requests.map((q) => q.purpose)).toEqual(['ocr', 'template_transform']);
+    expect(h.fake.requestsOf('mistral.ocr').length).toBeGreaterThan(0);
   });
 
   it('sends progress and exactly one completed webhook with data.output as the client reads it', async () => {
