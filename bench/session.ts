@@ -83,7 +83,13 @@ const main = async (): Promise<void> => {
       log: { level: 'warn' },
       security: { allow_private_urls: true },
       generic_worker: { max_concurrent: WORKER },
-      llm: { providers: { openai: { base_url: fake.openaiBaseUrl, max_concurrent: WORKER } } },
+      // Mistral configured: the attachments take the original's preview_and_mistral_ocr
+      llm: {
+        providers: {
+          openai: { base_url: fake.openaiBaseUrl, max_concurrent: WORKER },
+          mistral: { base_url: fake.mistralBaseUrl },
+        },
+      },
     },
   });
   const rt = await createRuntime({
@@ -155,7 +161,13 @@ const main = async (): Promise<void> => {
       cached_wall_s: round(second.wall),
       cached_hits: second.jobs.filter((j) => j.results?.is_from_cache === true).length,
       cached_job_p50_ms: Math.round(p(second.jobs.map(ms), 0.5)),
+      attachments_method:
+        (
+          first.jobs[0]?.results?.envelope as
+            { process?: { attachments_method?: string } } | undefined
+        )?.process?.attachments_method ?? null,
       model_calls: fake.requestsOf('openai.chat').length,
+      ocr_calls: fake.requestsOf('mistral.ocr').length,
     });
   } finally {
     await rt.close();
