@@ -200,6 +200,8 @@ export const sessionJobType = (deps: SessionDeps): JobTypeDefinition => {
     description:
       'Conference session → Markdown note: session page, attachments PDF (slides), video transcript, Session_<lang> template; files under sessions/<event>/<lang>/<track>/, archive.',
     parameters: sessionParameters,
+    // a session may transcribe a whole talk (the video type's own limit)
+    timeoutSec: 7200,
     validate: validateSessionParameters(deps.config, transformerFor(deps).templates),
     handler: (job, ctx) => runSessionJob(deps, job, ctx),
     callbackData: (job: Job, url) => sessionCallbackData(job, url),
