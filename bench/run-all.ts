@@ -18,6 +18,7 @@ const runs: [string, string[]][] = [
   ['office.ts', quick ? ['--quick'] : []],
   ['dashboard.ts', quick ? ['--jobs', '2000'] : []],
   ['llm.ts', quick ? ['--quick'] : []],
+  ['session.ts', quick ? ['--quick'] : []],
 ];
 let failed = 0;
 for (const [file, args] of runs) {

@@ -25,6 +25,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { statsRoutes } from './routes/stats.js';
 import { transformerRoutes } from './routes/transformer.js';
+import { sessionRoutes } from './routes/session.js';
 
 const MB = 1024 * 1024;
 
@@ -65,5 +66,6 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(statsRoutes, routeOpts);
   await app.register(dashboardRoutes, routeOpts);
   await app.register(transformerRoutes, routeOpts);
+  await app.register(sessionRoutes, routeOpts);
   return app;
 };

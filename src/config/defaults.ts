@@ -210,6 +210,15 @@ export interface SecretaryConfig {
     web: { timeout_sec: number; max_size_mb: number };
     /** `response_format` of template calls on `json_mode` providers: `json_schema` (default) or `json_object` (servers without structured outputs). */
     transformer: { response_format: 'json_schema' | 'json_object' };
+    /** The session pipeline (`session` and `event_summary` jobs; docs/sessions.md). */
+    session: {
+      /** Root of the `sessions/<event>/<lang>/<track>/<file>.md` tree; relative to home. Null: `<home>/sessions`. */
+      base_dir: string | null;
+      /** `pdf` method for the attachments PDF. Null: `preview_and_mistral_ocr` when the `ocr` use case is configured (and the method exists), else `preview_and_native`. */
+      attachments_method: string | null;
+      /** Largest archive (MB) that `POST /api/session/process` inlines as base64 `archive_data`; larger ones only by `archive_url`. Default 10. */
+      inline_archive_max_mb: number;
+    };
     /** CPU worker threads for rendering/OCR. 0: one per core minus one (at least 1). */
     cpu_threads: number;
     /** Audio, video and YouTube transcription (`docs/transcription.md`). */
@@ -323,6 +332,7 @@ export const DEFAULT_CONFIG = {
     templates: { dir: null },
     web: { timeout_sec: 30, max_size_mb: 10 },
     transformer: { response_format: 'json_schema' },
+    session: { base_dir: null, attachments_method: null, inline_archive_max_mb: 10 },
     cpu_threads: 0,
     media: {
       ffmpeg_path: 'ffmpeg',
@@ -390,6 +400,8 @@ export const NULLABLE_STRING_KEYS = new Set([
   'store.listen_url',
   'webhooks.signing_secret',
   'processors.templates.dir',
+  'processors.session.base_dir',
+  'processors.session.attachments_method',
 ]);
 
 export const ENUM_KEYS: Record<string, readonly string[]> = {

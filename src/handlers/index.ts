@@ -9,6 +9,8 @@ import { audioJobType, videoJobType, youtubeJobType } from './media/media-handle
 import { officeJobType } from './office/office-handler.js';
 import { officeViaPdfJobType } from './office/office-via-pdf-handler.js';
 import { pdfJobType } from './pdf/pdf-handler.js';
+import { eventSummaryJobType } from './session/event-summary-handler.js';
+import { sessionJobType } from './session/session-handler.js';
 import { transformerJobTypes } from './transformer/transformer-handler.js';
 
 export interface HandlerDeps {
@@ -44,5 +46,15 @@ export const registerBuiltinHandlers = (
     }),
   );
   for (const def of transformerJobTypes(deps)) registry.register(def);
+  // sessions run the registered pdf (attachments) and video (transcript) types inside their job
+  const sessionDeps = {
+    ...deps,
+    runJobType: (type: string) => {
+      const def = registry.get(type);
+      return def ? def.handler : null;
+    },
+  };
+  registry.register(sessionJobType(sessionDeps));
+  registry.register(eventSummaryJobType(sessionDeps));
   return registry;
 };
