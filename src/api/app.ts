@@ -48,10 +48,11 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   await app.register(authPlugin, { keys: config.auth.api_keys });
   await app.register(ssePlugin);
   await app.register(openapiPlugin);
-  await app.register(multipart, {
-    limits: { fileSize: Math.floor(config.server.upload_limit_mb * MB), files: 20, fields: 200, fieldSize: MB },
-    throwFileSizeLimit: true,
-  });
+  const ingressLimits = { fileSize: Math.floor(config.server.upload_limit_mb * MB), files: 20, fields: 200, fieldSize: MB };
+  // the plugin accepts multipart bodies (`req.isMultipart()`); ingress routes read them with
+  // busboy directly (multipart-reader.ts), under these limits
+  await app.register(multipart, { limits: ingressLimits, throwFileSizeLimit: true });
+  app.decorate('ingressLimits', ingressLimits);
   await app.register(metricsPlugin, { metrics: deps.metrics ?? new ApiMetrics(), store: deps.store });
   await app.register(healthRoutes, routeOpts);
   await app.register(jobRoutes, routeOpts);
