@@ -20,7 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { numberedPdf } from '../test/processors/helpers/mistral-docs.js';
 import { emit, note } from './lib/bench-util.js';
-import { freePort, multipart, pctl, vmHwmMb } from './lib/pdf-overload.js';
+import { freePort, multipart, pctl, postBody, vmHwmMb } from './lib/pdf-overload.js';
 
 const { values } = parseArgs({
   options: { jobs: { type: 'string' }, quick: { type: 'boolean' }, pages: { type: 'string' } },
@@ -207,13 +207,13 @@ const main = async (): Promise<void> => {
     await Promise.all(
       bodies.map(async (b) => {
         const s = performance.now();
-        const res = await fetch(`${base}/api/pdf/process-mistral-ocr`, {
-          method: 'POST',
-          body: b.body,
-          headers: { ...auth, 'x-worker': 'true', 'content-type': b.type },
+        const res = await postBody(`${base}/api/pdf/process-mistral-ocr`, b.body, {
+          ...auth,
+          'x-worker': 'true',
+          'content-type': b.type,
         });
-        const body = (await res.json()) as { job?: { id: string } };
         acks.push(performance.now() - s);
+        const body = JSON.parse(res.body) as { job?: { id: string } };
         if (res.status === 202 && body.job?.id) ids.push(body.job.id);
       }),
     );
