@@ -15,6 +15,7 @@ import { closeCpuPool, configureCpuPool } from '../worker/cpu-pool.js';
 import { closeOcrPool, configureOcrPool } from '../processors/ocr/tesseract-pool.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/webhook-dispatcher.js';
 import { ModelGateway, type ModelCallEvent } from '../processors/llm/index.js';
+import { RetentionSweeper } from '../files/retention.js';
 
 export interface Runtime {
   config: SecretaryConfig;
@@ -115,8 +116,19 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
         logger.child({ component: 'webhooks' }),
       )
     : null;
+  // old jobs and unused cache entries go where a worker runs (several processes may sweep)
+  const retention = worker
+    ? new RetentionSweeper({
+        store,
+        cacheDir: config.paths.cache_dir,
+        days: config.retention.days,
+        intervalMin: config.retention.interval_min,
+        logger: logger.child({ component: 'retention' }),
+      })
+    : null;
   worker?.start();
   webhooks?.start();
+  retention?.start();
   let closed = false;
   return {
     config,
@@ -129,6 +141,7 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     close: async () => {
       if (closed) return;
       closed = true;
+      await retention?.stop();
       await worker?.stop(config.generic_worker.shutdown_grace_sec * 1000);
       // after the worker: the last jobs' callbacks are in the outbox and get the grace period
       await webhooks?.stop(config.generic_worker.shutdown_grace_sec * 1000);

@@ -8,6 +8,7 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { SecretaryConfig } from '../../config/defaults.js';
+import { touchCacheEntry } from '../../files/retention.js';
 import { SecretaryError } from '../../core/errors.js';
 import type { Job } from '../../core/job.js';
 import { hashFile } from '../../files/cache-layout.js';
@@ -204,6 +205,7 @@ export const runMediaJob = async (
       const hit = await readCachedTranscript(cachePath);
       if (hit) {
         ctx.log('info', `cache hit ${cacheKey}`);
+        await touchCacheEntry(cachePath);
         ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
         return buildMediaResults(job, hit, { ...meta, fromCache: true });
       }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, parse as parsePath } from 'node:path';
 import type { SecretaryConfig } from '../../config/defaults.js';
+import { touchCacheEntry } from '../../files/retention.js';
 import type { Job } from '../../core/job.js';
 import { cacheRelative, hashFile, shortHash } from '../../files/cache-layout.js';
 import { extractOffice, type OfficeResult } from '../../processors/office/index.js';
@@ -103,6 +104,7 @@ export const runOfficeJob = async (config: SecretaryConfig, job: Job, ctx: Handl
   if (useCache && !force && existsSync(cached)) {
     const r = JSON.parse(await readFile(cached, 'utf8')) as OfficeResult;
     ctx.log('info', `cache hit ${cacheKey}`);
+    await touchCacheEntry(workDir);
     ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
     return buildResults(config, job, r, workDir, { cacheKey, fromCache: true, name: input.name, started });
   }

@@ -10,6 +10,7 @@ import { join, parse as parsePath } from 'node:path';
 import type { SecretaryConfig } from '../../config/defaults.js';
 import type { Job } from '../../core/job.js';
 import { cacheRelative, hashFile, shortHash, textContentUrl } from '../../files/cache-layout.js';
+import { touchCacheEntry } from '../../files/retention.js';
 import type { ModelGateway, ResolvedModel } from '../../processors/llm/index.js';
 import { extractPdf, isMistralMethod, isPdfMethod, type PdfMethod, type PdfResult } from '../../processors/pdf/index.js';
 import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
@@ -222,6 +223,7 @@ export const runPdfJob = async (
   if (opts.useCache && !opts.force && existsSync(cached)) {
     const r = JSON.parse(await readFile(cached, 'utf8')) as PdfResult;
     ctx.log('info', `cache hit ${cacheKey}`);
+    await touchCacheEntry(workDir);
     ctx.progress('postprocessing', 95, 'Ergebnis aus dem Cache');
     return buildResults(config, job, r, workDir, { cacheKey, fromCache: true, name: input.name, opts });
   }
