@@ -165,9 +165,9 @@ describe('POST /api/office/process-via-pdf', () => {
     }
   });
 
-  it('the default method without a Mistral key fails with LLM_NOT_CONFIGURED (400 with wait_ms)', async () => {
+  it('the default method without a Mistral key fails with LLM_NOT_CONFIGURED (422 with wait_ms)', async () => {
     const { status, body } = await post(api, '/api/office/process-via-pdf', { wait_ms: '30000' }, { bytes: doc, name: 'a.docx' });
-    expect(status).toBe(400);
+    expect(status).toBe(422);
     expect(body.error.code).toBe('LLM_NOT_CONFIGURED');
     expect(body.error.message).toContain('MISTRAL_API_KEY');
   });

@@ -103,7 +103,7 @@ describe('URL, Mistral and image ingress', () => {
     const job = await api.store.getJob(ack.body.job.id);
     expect(job?.parameters).toMatchObject({ extraction_method: 'mistral_ocr_with_pages', include_preview_pages: true, include_high_res_pages: true });
     const waited = await post('/api/pdf/process-mistral-ocr', { wait_ms: '60000' }, { bytes: pdf, name: 'm.pdf' });
-    expect(waited.status).toBe(400);
+    expect(waited.status).toBe(422);
     expect(waited.body.error.code).toBe('LLM_NOT_CONFIGURED');
   });
 

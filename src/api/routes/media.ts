@@ -25,7 +25,7 @@ import { checkTemplateExists } from '../../handlers/transformer/transformer-para
 import { parseYoutubeUrl } from '../../processors/media/index.js';
 import { resolveTemplatesDir, TemplateLibrary } from '../../processors/templates/index.js';
 import type { RouteOptions } from '../api-deps.js';
-import { submitIngressJob, webhookFromFields } from '../ingress.js';
+import { removeUploadOnError, submitIngressJob, webhookFromFields } from '../ingress.js';
 import {
   boolField,
   jsonObjectField,
@@ -79,15 +79,6 @@ const commonParameters = (f: Record<string, string>, templateDefault?: string) =
       prompt: (f.prompt ?? '').trim() || undefined,
     }).filter(([, v]) => v !== undefined),
   );
-};
-
-const removeUploadOnError = async <T>(form: IngressForm, fn: () => Promise<T>): Promise<T> => {
-  try {
-    return await fn();
-  } catch (err) {
-    if (form.upload) await rm(form.upload.path, { force: true });
-    throw err;
-  }
 };
 
 export const mediaRoutes = async (app: FastifyInstance, opts: RouteOptions): Promise<void> => {

@@ -8,7 +8,6 @@
  * Uploads are stored under a generated name (`cache/uploads/upload_<uuid>.<ext>`); the client's
  * file name is kept only as a base name (`../../evil.docx` → `evil.docx`).
  */
-import { rm } from 'node:fs/promises';
 import { parse as parsePath } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SecretaryError } from '../../core/errors.js';
@@ -16,87 +15,113 @@ import { cacheRelative } from '../../files/cache-layout.js';
 import { sniffFile } from '../../processors/file-type.js';
 import type { RouteOptions } from '../api-deps.js';
 import { sendResultFile } from '../artifact-reply.js';
-import { submitIngressJob, webhookFromFields } from '../ingress.js';
-import { boolField, intField, jsonObjectField, readIngressForm, type IngressForm } from '../multipart-form.js';
-
-const requireUpload = (form: IngressForm): NonNullable<IngressForm['upload']> => {
-  if (!form.upload) {
-    throw new SecretaryError('INVALID_PARAMETERS', 'no file uploaded: send the document as multipart field `file`', {
-      details: [{ path: '/file', problem: 'required' }],
-    });
-  }
-  return form.upload;
-};
-
-/** Runs the request; a stored upload is removed again when anything fails. */
-const removeUploadOnError = async <T>(form: IngressForm, fn: () => Promise<T>): Promise<T> => {
-  try {
-    return await fn();
-  } catch (err) {
-    if (form.upload) await rm(form.upload.path, { force: true });
-    throw err;
-  }
-};
+import {
+  removeUploadOnError,
+  requireUpload,
+  submitIngressJob,
+  webhookFromFields,
+} from '../ingress.js';
+import { boolField, intField, jsonObjectField, readIngressForm } from '../multipart-form.js';
 
 const stripUndefined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-const schema = (summary: string) => ({ schema: { tags: ['office'], summary, consumes: ['multipart/form-data'] } });
+const schema = (summary: string) => ({
+  schema: { tags: ['office'], summary, consumes: ['multipart/form-data'] },
+});
 
 export const officeRoutes = async (app: FastifyInstance, opts: RouteOptions): Promise<void> => {
   const cacheDir = opts.deps.config.paths.cache_dir;
 
-  app.post('/api/office/process', schema('DOCX, XLSX or PPTX (multipart `file`) → Markdown, images, previews, as a job'), async (req, reply) => {
-    const form = await readIngressForm(req, cacheDir);
-    return removeUploadOnError(form, async () => {
-      const upload = requireUpload(form);
-      const kind = await sniffFile(upload.path);
-      if (kind !== 'zip') {
-        throw new SecretaryError('UNSUPPORTED_FILE', `not a DOCX, XLSX or PPTX file (the content is ${kind}); other formats (.doc, .odt, .rtf, …) go through /api/office/process-via-pdf`, { detected: kind });
-      }
-      const f = form.fields;
-      const parameters = {
-        upload_path: cacheRelative(cacheDir, upload.path),
-        original_filename: upload.filename,
-        use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
-        include_images: boolField(f, 'includeImages', boolField(f, 'include_images', true)),
-        include_previews: boolField(f, 'includePreviews', boolField(f, 'include_previews', true)),
-        force_refresh: boolField(f, 'force_refresh', false),
-      };
-      return await submitIngressJob(opts, req, reply, form, { job_type: 'office', parameters, ...webhookFromFields(opts, f) }, { processor: 'office' });
-    });
-  });
-
-  app.post('/api/office/process-via-pdf', schema('Office document → PDF (LibreOffice) → PDF extraction (default mistral_ocr), as a job'), async (req, reply) => {
-    const form = await readIngressForm(req, cacheDir);
-    return removeUploadOnError(form, async () => {
-      const upload = requireUpload(form);
-      const f = form.fields;
-      const parameters = stripUndefined({
-        upload_path: cacheRelative(cacheDir, upload.path),
-        original_filename: upload.filename,
-        extraction_method: f.extraction_method || 'mistral_ocr',
-        page_start: intField(f, 'page_start', 1),
-        page_end: intField(f, 'page_end', 1),
-        template: f.template || undefined,
-        context: jsonObjectField(f, 'context'),
-        target_language: f.target_language || undefined,
-        use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
-        include_images: boolField(f, 'includeImages', boolField(f, 'include_images', false)),
-        force_refresh: boolField(f, 'force_refresh', false),
+  app.post(
+    '/api/office/process',
+    schema('DOCX, XLSX or PPTX (multipart `file`) → Markdown, images, previews, as a job'),
+    async (req, reply) => {
+      const form = await readIngressForm(req, cacheDir);
+      return removeUploadOnError(form, async () => {
+        const upload = requireUpload(form);
+        const kind = await sniffFile(upload.path);
+        if (kind !== 'zip') {
+          throw new SecretaryError(
+            'UNSUPPORTED_FILE',
+            `not a DOCX, XLSX or PPTX file (the content is ${kind}); other formats (.doc, .odt, .rtf, …) go through /api/office/process-via-pdf`,
+            { detected: kind },
+          );
+        }
+        const f = form.fields;
+        const parameters = {
+          upload_path: cacheRelative(cacheDir, upload.path),
+          original_filename: upload.filename,
+          use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
+          include_images: boolField(f, 'includeImages', boolField(f, 'include_images', true)),
+          include_previews: boolField(f, 'includePreviews', boolField(f, 'include_previews', true)),
+          force_refresh: boolField(f, 'force_refresh', false),
+        };
+        return await submitIngressJob(
+          opts,
+          req,
+          reply,
+          form,
+          { job_type: 'office', parameters, ...webhookFromFields(opts, f) },
+          { processor: 'office' },
+        );
       });
-      return await submitIngressJob(opts, req, reply, form, { job_type: 'office_via_pdf', parameters, ...webhookFromFields(opts, f) }, { processor: 'office_via_pdf' });
-    });
-  });
+    },
+  );
 
-  const params = { type: 'object', properties: { id: { type: 'string', maxLength: 200 } }, required: ['id'] } as const;
+  app.post(
+    '/api/office/process-via-pdf',
+    schema('Office document → PDF (LibreOffice) → PDF extraction (default mistral_ocr), as a job'),
+    async (req, reply) => {
+      const form = await readIngressForm(req, cacheDir);
+      return removeUploadOnError(form, async () => {
+        const upload = requireUpload(form);
+        const f = form.fields;
+        const parameters = stripUndefined({
+          upload_path: cacheRelative(cacheDir, upload.path),
+          original_filename: upload.filename,
+          extraction_method: f.extraction_method || 'mistral_ocr',
+          page_start: intField(f, 'page_start', 1),
+          page_end: intField(f, 'page_end', 1),
+          template: f.template || undefined,
+          context: jsonObjectField(f, 'context'),
+          target_language: f.target_language || undefined,
+          use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
+          include_images: boolField(f, 'includeImages', boolField(f, 'include_images', false)),
+          force_refresh: boolField(f, 'force_refresh', false),
+        });
+        return await submitIngressJob(
+          opts,
+          req,
+          reply,
+          form,
+          { job_type: 'office_via_pdf', parameters, ...webhookFromFields(opts, f) },
+          { processor: 'office_via_pdf' },
+        );
+      });
+    },
+  );
+
+  const params = {
+    type: 'object',
+    properties: { id: { type: 'string', maxLength: 200 } },
+    required: ['id'],
+  } as const;
   const stemOf = (results: Record<string, unknown>, id: string): string => {
     const meta = (results.metadata ?? {}) as Record<string, unknown>;
-    return typeof meta.file_name === 'string' && meta.file_name ? parsePath(meta.file_name).name || id : id;
+    return typeof meta.file_name === 'string' && meta.file_name
+      ? parsePath(meta.file_name).name || id
+      : id;
   };
   app.get(
     '/api/office/jobs/:id/markdown',
-    { schema: { tags: ['artifacts'], summary: 'The Markdown of an office job (202 while running, 400 none, 404 unknown)', params } },
+    {
+      schema: {
+        tags: ['artifacts'],
+        summary: 'The Markdown of an office job (202 while running, 400 none, 404 unknown)',
+        params,
+      },
+    },
     (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) =>
       sendResultFile(opts, req, reply, {
         key: 'markdown_file',
@@ -108,7 +133,13 @@ export const officeRoutes = async (app: FastifyInstance, opts: RouteOptions): Pr
   );
   app.get(
     '/api/office/jobs/:id/mistral-ocr-raw',
-    { schema: { tags: ['artifacts'], summary: 'The raw Mistral OCR result of an office_via_pdf job', params } },
+    {
+      schema: {
+        tags: ['artifacts'],
+        summary: 'The raw Mistral OCR result of an office_via_pdf job',
+        params,
+      },
+    },
     (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) =>
       sendResultFile(opts, req, reply, {
         key: 'mistral_ocr_raw_path',

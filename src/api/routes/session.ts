@@ -16,8 +16,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, SecretaryError, isErrorCode } from '../../core/errors.js';
-import { isTerminal, type Job, type NewJob } from '../../core/job.js';
+import { SecretaryError } from '../../core/errors.js';
+import type { Job, NewJob } from '../../core/job.js';
 import { resolveInside } from '../../files/safe-path.js';
 import {
   DEFAULT_EVENT_TEMPLATE,
@@ -30,8 +30,7 @@ import { sanitizePathPart } from '../../processors/session/index.js';
 import { resolveTemplatesDir, TemplateLibrary } from '../../processors/templates/index.js';
 import { absoluteUrl } from '../../webhooks/payloads.js';
 import type { RouteOptions } from '../api-deps.js';
-import { ackBody, waitForTerminal, webhookFromFields } from '../ingress.js';
-import { sendError } from '../reply-error.js';
+import { ackBody, answerWhenDone, webhookFromFields } from '../ingress.js';
 
 const tags = ['session'];
 const MB = 1024 * 1024;
@@ -58,11 +57,6 @@ const transportFields = (b: Body): Record<string, string> => {
     if (typeof v === 'string' || typeof v === 'number') out[k] = String(v);
   }
   return out;
-};
-
-const failureStatus = (code: string): number => {
-  const s = isErrorCode(code) ? ERROR_CODES[code].status : 400;
-  return s >= 400 && s < 500 ? s : 400;
 };
 
 /** `invalid parameters: event: required…; url: …` — every problem named in the message too. */
@@ -130,22 +124,7 @@ export const sessionRoutes = async (app: FastifyInstance, opts: RouteOptions): P
       Number.isFinite(asked) && asked > 0
         ? Math.min(asked, config.server.max_wait_ms)
         : config.server.max_wait_ms;
-    const ac = new AbortController();
-    req.raw.once('close', () => ac.abort());
-    const done = await waitForTerminal(opts, job.job_id, waitMs, ac.signal);
-    if (done?.status === 'completed') return reply.code(200).send(await answer(done));
-    if (done && isTerminal(done.status)) {
-      const code =
-        done.error?.code && isErrorCode(done.error.code) ? done.error.code : 'HANDLER_ERROR';
-      return sendError(
-        reply,
-        code,
-        done.error?.message ?? 'the job failed',
-        { job_id: done.job_id, ...(done.error?.details ?? {}) },
-        failureStatus(code),
-      );
-    }
-    return reply.code(202).send(ackBody(done ?? job, processor, null));
+    return answerWhenDone(opts, req, reply, job, { waitMs, processor, success: answer });
   };
 
   const sessionJob = (req: FastifyRequest): { fields: Record<string, string>; input: NewJob } => {

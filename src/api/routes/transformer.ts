@@ -10,15 +10,14 @@
  * 4xx `{status: 'error', error}` — never an error wrapped in a success (the original's bug).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES, SecretaryError, isErrorCode } from '../../core/errors.js';
-import { isTerminal, type Job, type NewJob } from '../../core/job.js';
+import { SecretaryError } from '../../core/errors.js';
+import type { Job, NewJob } from '../../core/job.js';
 import { resolveTemplatesDir, TemplateLibrary } from '../../processors/templates/index.js';
 import { schemaProblems } from '../../processors/transformer/index.js';
 import { checkTemplateExists } from '../../handlers/transformer/transformer-parameters.js';
 import type { RouteOptions } from '../api-deps.js';
-import { ackBody, waitForTerminal, webhookFromFields } from '../ingress.js';
+import { ackBody, answerWhenDone, webhookFromFields } from '../ingress.js';
 import { boolField, intField, jsonObjectField, readIngressForm } from '../multipart-form.js';
-import { sendError } from '../reply-error.js';
 
 const tags = ['transformer'];
 const URLENCODED = 'application/x-www-form-urlencoded';
@@ -84,11 +83,6 @@ export const transformerEnvelope = (job: Job) => {
   };
 };
 
-const failureStatus = (code: string): number => {
-  const s = isErrorCode(code) ? ERROR_CODES[code].status : 400;
-  return s >= 400 && s < 500 ? s : 400;
-};
-
 const submit = async (
   opts: RouteOptions,
   req: FastifyRequest,
@@ -105,22 +99,11 @@ const submit = async (
   if (webhookUrl) return reply.code(202).send(ackBody(job, 'transformer', webhookUrl));
   const asked = intField(fields, 'wait_ms') ?? 0;
   const waitMs = asked > 0 ? Math.min(asked, config.server.max_wait_ms) : config.server.max_wait_ms;
-  const ac = new AbortController();
-  req.raw.once('close', () => ac.abort());
-  const done = await waitForTerminal(opts, job.job_id, waitMs, ac.signal);
-  if (done?.status === 'completed') return reply.code(200).send(transformerEnvelope(done));
-  if (done && isTerminal(done.status)) {
-    const code =
-      done.error?.code && isErrorCode(done.error.code) ? done.error.code : 'HANDLER_ERROR';
-    return sendError(
-      reply,
-      code,
-      done.error?.message ?? 'the job failed',
-      { job_id: done.job_id, ...(done.error?.details ?? {}) },
-      failureStatus(code),
-    );
-  }
-  return reply.code(202).send(ackBody(done ?? job, 'transformer', null));
+  return answerWhenDone(opts, req, reply, job, {
+    waitMs,
+    processor: 'transformer',
+    success: transformerEnvelope,
+  });
 };
 
 export const transformerRoutes = async (

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type Job } from '../../core/job.js';
 import { uploadsDir } from '../../files/cache-layout.js';
+import type { JobStore } from '../../store/job-store.js';
 import { AUDIO_EXTENSIONS, VIDEO_EXTENSIONS } from '../../handlers/media/media-parameters.js';
 import { parseYoutubeUrl } from '../../processors/media/index.js';
 import { commonOptions, configFrom } from '../cli-config.js';
@@ -66,6 +67,30 @@ const copyArtifact = async (
   await copyFile(src, dest);
   return dest;
 };
+
+/** Follows a job through store events (and a slow re-read) until it ends, reporting progress. */
+export const followJob = (
+  store: JobStore,
+  jobId: string,
+  reporter: { update(j: Job): void },
+): Promise<Job> =>
+  new Promise<Job>((resolveDone) => {
+    const check = async () => {
+      const j = await store.getJob(jobId);
+      if (!j) return;
+      reporter.update(j);
+      if (isTerminal(j.status)) {
+        unsubscribe();
+        clearInterval(timer);
+        resolveDone(j);
+      }
+    };
+    const unsubscribe = store.subscribe((e) => {
+      if (e.type === 'job' && e.change.job_id === jobId) void check();
+    });
+    const timer = setInterval(() => void check(), 500);
+    void check();
+  });
 
 export const runCommand = async (args: string[]): Promise<number> => {
   const { values, positionals } = parseArgs({
@@ -126,23 +151,7 @@ export const runCommand = async (args: string[]): Promise<number> => {
     process.stderr.write(
       `job ${job.job_id} (${jobType}${media ? '' : `, ${String(parameters.extraction_method)}`})\n`,
     );
-    const final = await new Promise<Job>((resolveDone) => {
-      const check = async () => {
-        const j = await rt.store.getJob(job.job_id);
-        if (!j) return;
-        reporter.update(j);
-        if (isTerminal(j.status)) {
-          unsubscribe();
-          clearInterval(timer);
-          resolveDone(j);
-        }
-      };
-      const unsubscribe = rt.store.subscribe((e) => {
-        if (e.type === 'job' && e.change.job_id === job.job_id) void check();
-      });
-      const timer = setInterval(() => void check(), 500);
-      void check();
-    });
+    const final = await followJob(rt.store, job.job_id, reporter);
     reporter.done();
     if (final.status !== 'completed') {
       process.stderr.write(

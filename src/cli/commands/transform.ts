@@ -7,11 +7,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isTerminal, type Job } from '../../core/job.js';
 import { resolveTemplatesDir } from '../../processors/templates/index.js';
 import { commonOptions, configFrom } from '../cli-config.js';
 import { createLogger, createRuntime } from '../runtime.js';
-import { makeReporter } from './run.js';
+import { followJob, makeReporter } from './run.js';
 
 const USAGE =
   'usage: secretary transform <file.md|url> (--template Name | --template-file file.md) [--context json] [--lang de] [--model m] [--provider p] [--out file] [--json] [--no-cache]\n';
@@ -91,23 +90,7 @@ export const transformCommand = async (args: string[]): Promise<number> => {
     process.stderr.write(
       `job ${job.job_id} (transformer, ${values.template ?? values['template-file']})\n`,
     );
-    const final = await new Promise<Job>((resolveDone) => {
-      const check = async () => {
-        const j = await rt.store.getJob(job.job_id);
-        if (!j) return;
-        reporter.update(j);
-        if (isTerminal(j.status)) {
-          unsubscribe();
-          clearInterval(timer);
-          resolveDone(j);
-        }
-      };
-      const unsubscribe = rt.store.subscribe((e) => {
-        if (e.type === 'job' && e.change.job_id === job.job_id) void check();
-      });
-      const timer = setInterval(() => void check(), 500);
-      void check();
-    });
+    const final = await followJob(rt.store, job.job_id, reporter);
     reporter.done();
     if (final.status !== 'completed') {
       process.stderr.write(
