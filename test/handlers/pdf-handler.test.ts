@@ -99,7 +99,9 @@ describe('pdf job type', () => {
     expect(r.extracted_text).toContain('Grüße aus Südtirol');
     expect(r.extracted_text).toContain('--- Seite 3 ---');
     expect(r.text_contents).toHaveLength(3);
-    expect(r.metadata.text_contents[1]).toMatchObject({ page: 2 });
+    expect(r.text_contents[1]).toMatchObject({ page: 2 });
+    expect(r.metadata.text_contents).toBeUndefined();
+    expect(JSON.stringify(r).split('Grüße aus Südtirol').length - 1).toBe(2);
     expect(r.page_texts[0]).toMatch(
       /^\/api\/pdf\/text-content\/cache\/pdf\/[0-9a-f]{32}\/native_[0-9a-f]{8}\/page_001\.txt$/,
     );

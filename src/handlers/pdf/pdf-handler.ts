@@ -85,12 +85,13 @@ const buildResults = (
     pages_processed: r.pages_processed,
     extraction_method: r.method,
     process_dir: target,
-    text_contents: r.text_contents,
   };
+  // the text is stored once (`extracted_text`, and per page in `text_contents`); callbacks and
+  // synchronous answers build the original's `metadata.text_contents` and envelope `data` from it
   return {
     extracted_text: r.extracted_text,
     ocr_text: r.ocr_text,
-    markdown_content: r.extracted_text,
+    markdown_content: null,
     text_contents: r.text_contents,
     page_count: r.page_count,
     metadata,
@@ -119,7 +120,7 @@ const buildResults = (
         llm_info: job.llm_info ?? { requests: [], requests_count: 0, total_tokens: 0, total_duration: 0 },
       },
       error: null,
-      data: { extracted_text: r.extracted_text, metadata },
+      data: { metadata },
     },
   };
 };
