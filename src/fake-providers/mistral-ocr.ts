@@ -73,6 +73,31 @@ export const pdfPageCount = (bytes: Uint8Array): number => {
   }
 };
 
+/**
+ * The image as JPEG: drawn onto an opaque white RGB canvas of its own size, which flattens
+ * transparency (soft masks) and converts any colour space (gray, CMYK, indexed) as JPEG needs;
+ * stencil masks are painted black.
+ */
+const imageJpeg = (image: mupdf.Image): Uint8Array => {
+  const w = Math.max(1, image.getWidth());
+  const h = Math.max(1, image.getHeight());
+  const canvas = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, w, h], false);
+  canvas.clear(255);
+  const device = new mupdf.DrawDevice(mupdf.Matrix.identity, canvas);
+  try {
+    const ctm: mupdf.Matrix = [w, 0, 0, h, 0, 0];
+    // a stencil mask (1-bit, no colour of its own) is painted in black
+    if (image.getImageMask())
+      device.fillImageMask(image, ctm, mupdf.ColorSpace.DeviceRGB, [0, 0, 0], 1);
+    else device.fillImage(image, ctm, 1);
+    device.close();
+    return canvas.asJPEG(85);
+  } finally {
+    device.destroy();
+    canvas.destroy();
+  }
+};
+
 const pageMarkdown = (
   page: mupdf.Page,
   includeBase64: boolean,
@@ -89,11 +114,7 @@ const pageMarkdown = (
       const id = `img-${nextImage()}.jpeg`;
       let b64: string | null = null;
       if (includeBase64) {
-        const pix = image.toPixmap();
-        const rgb = pix.getColorSpace()?.isRGB()
-          ? pix
-          : pix.convertToColorSpace(mupdf.ColorSpace.DeviceRGB);
-        b64 = `data:image/jpeg;base64,${Buffer.from(rgb.asJPEG(85)).toString('base64')}`;
+        b64 = `data:image/jpeg;base64,${Buffer.from(imageJpeg(image)).toString('base64')}`;
       }
       images.push({
         id,

@@ -18,6 +18,16 @@ import {
   type UsageSink,
 } from '../../src/processors/llm/index.js';
 import { tempDir } from '../helpers/worker-fixtures.js';
+import {
+  PDFArray,
+  PDFDocument,
+  PDFNumber,
+  concatTransformationMatrix,
+  drawObject,
+  popGraphicsState,
+  pushGraphicsState,
+} from 'pdf-lib';
+import sharp from 'sharp';
 import { pdfWithImage, textPdf } from './helpers/make-docs.js';
 
 let fake: FakeProviders;
@@ -403,6 +413,43 @@ describe('transcription and OCR', () => {
     expect(images[0]!.id).toBe('img-0.jpeg');
     expect(images[0]!.image_base64).toMatch(/^data:image\/jpeg;base64,\/9j\//);
     expect(r.pages.map((p) => p.markdown).join('\n')).toContain('![img-0.jpeg](img-0.jpeg)');
+  });
+
+  it('returns images with a colour-key mask (alpha in the pixmap) as JPEG too', async () => {
+    // the kind of image Word's PDF printer writes: RGB with a /Mask colour range, whose
+    // pixmap carries alpha, which JPEG cannot hold (the fake used to fail with HTTP 500)
+    const doc = await PDFDocument.create();
+    const page = doc.addPage([300, 300]);
+    const [w, h] = [20, 10];
+    const pixels = Buffer.alloc(w * h * 3);
+    for (let i = 0; i < w * h; i++) pixels.set(i % 2 ? [0, 50, 50] : [200, 50, 50], i * 3);
+    const range = PDFArray.withContext(doc.context);
+    for (const n of [0, 10, 40, 60, 40, 60]) range.push(PDFNumber.of(n));
+    const image = doc.context.register(
+      doc.context.stream(pixels, {
+        Type: 'XObject',
+        Subtype: 'Image',
+        Width: w,
+        Height: h,
+        ColorSpace: 'DeviceRGB',
+        BitsPerComponent: 8,
+        Mask: range,
+      }),
+    );
+    const name = page.node.newXObject('Im1', image);
+    page.pushOperators(
+      pushGraphicsState(),
+      concatTransformationMatrix(100, 0, 0, 50, 20, 20),
+      drawObject(name),
+      popGraphicsState(),
+    );
+    const file = join(home.dir, 'masked.pdf');
+    writeFileSync(file, await doc.save());
+    const r = await gateway().ocr({ ...base, filePath: file, includeImageBase64: true });
+    const img = r.pages[0]!.images[0]!;
+    expect(img.image_base64).toMatch(/^data:image\/jpeg;base64,/);
+    const meta = await sharp(Buffer.from(img.image_base64!.split(',')[1]!, 'base64')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 20, 10]);
   });
 
   it('an upload the OCR refuses still gets deleted, and the job error is permanent', async () => {
