@@ -12,7 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerChat, type ChatBody } from './chat-answer.js';
-import { FaultQueue, parseDirectives } from './faults.js';
+import { applyFault, FaultQueue, parseDirectives } from './faults.js';
 import { errorBody, HttpError, readForm, readJson, sendJson, sleep } from './http-io.js';
 import { OcrInputError, ocrPdf } from './mistral-ocr.js';
 import { transcribe, transcriptionBody } from './openai-audio.js';
@@ -228,40 +228,6 @@ export const startFakeProviders = async (
         throw err;
       }
     },
-  };
-
-  const applyFault = async (ctx: Ctx, fault: Fault): Promise<boolean> => {
-    if ('delayMs' in fault) {
-      await sleep(fault.delayMs, ctx.signal);
-      return false;
-    }
-    // the body is read so the client is not stuck writing it
-    for await (const _ of ctx.req) void _;
-    if ('hang' in fault) {
-      await new Promise<void>((r) =>
-        ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r()),
-      );
-      return true;
-    }
-    if ('reset' in fault) {
-      ctx.req.socket.destroy();
-      return true;
-    }
-    if ('malformed' in fault) {
-      ctx.res.writeHead(200, { 'content-type': 'application/json' });
-      ctx.res.end('{"id": "broken", "choices": [');
-      return true;
-    }
-    const headers: Record<string, string> = {};
-    if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
-    if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-    sendJson(
-      ctx.res,
-      fault.status,
-      errorBody(fault.status, fault.message ?? `scripted HTTP ${fault.status}`),
-      headers,
-    );
-    return true;
   };
 
   const control = async (

@@ -1,4 +1,6 @@
 /** Scripted faults per route, consumed in order by the next matching requests. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorBody, sendJson, sleep } from './http-io.js';
 import type { FakeRoute, Fault } from './types.js';
 
 const MODEL_ROUTES = new Set<FakeRoute>([
@@ -53,4 +55,45 @@ export const parseDirectives = (text: string): Directives => {
     else if (name === 'empty') d.empty = true;
   }
   return d;
+};
+
+/**
+ * Answers a request with a scripted fault. True: the fault answered (or dropped) the request;
+ * false: answer normally (after the fault's delay).
+ */
+export const applyFault = async (
+  ctx: { req: IncomingMessage; res: ServerResponse; signal: AbortSignal },
+  fault: Fault,
+): Promise<boolean> => {
+  if ('delayMs' in fault) {
+    await sleep(fault.delayMs, ctx.signal);
+    return false;
+  }
+  // the body is read so the client is not stuck writing it
+  for await (const _ of ctx.req) void _;
+  if ('hang' in fault) {
+    await new Promise<void>((r) =>
+      ctx.signal.aborted ? r() : ctx.signal.addEventListener('abort', () => r()),
+    );
+    return true;
+  }
+  if ('reset' in fault) {
+    ctx.req.socket.destroy();
+    return true;
+  }
+  if ('malformed' in fault) {
+    ctx.res.writeHead(200, { 'content-type': 'application/json' });
+    ctx.res.end('{"id": "broken", "choices": [');
+    return true;
+  }
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+  sendJson(
+    ctx.res,
+    fault.status,
+    errorBody(fault.status, fault.message ?? `scripted HTTP ${fault.status}`),
+    headers,
+  );
+  return true;
 };
