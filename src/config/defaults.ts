@@ -2,6 +2,13 @@
  * Every configuration key with its default. `config/config.yaml` documents the same keys;
  * a test keeps the two in sync. Types of the defaults define what a value may be.
  */
+import {
+  MISTRAL_PRICES,
+  OPENAI_PRICES,
+  PROVIDER_DEFAULTS,
+  type LlmProviderConfig,
+  type LlmUseCase,
+} from './llm-defaults.js';
 
 export interface ApiKeyEntry {
   /** The secret clients send (`Authorization: Bearer <key>` or `X-Secretary-Api-Key`). */
@@ -16,13 +23,6 @@ export {
   LLM_USE_CASES,
   PROVIDER_DEFAULTS,
   type LlmModelPrice,
-  type LlmProviderConfig,
-  type LlmUseCase,
-} from './llm-defaults.js';
-import {
-  MISTRAL_PRICES,
-  OPENAI_PRICES,
-  PROVIDER_DEFAULTS,
   type LlmProviderConfig,
   type LlmUseCase,
 } from './llm-defaults.js';
