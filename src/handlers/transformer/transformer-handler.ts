@@ -10,7 +10,7 @@
 import type { Job } from '../../core/job.js';
 import { normaliseLanguage } from '../../processors/llm/index.js';
 import type { TargetFormat } from '../../processors/transformer/index.js';
-import type { JobTypeDefinition } from '../../worker/registry.js';
+import type { HandlerContext, JobTypeDefinition } from '../../worker/registry.js';
 import {
   modelCallOf,
   teeUsage,
@@ -25,27 +25,53 @@ import {
   validateTemplateParameters,
   validateTextParameters,
 } from './transformer-parameters.js';
-import { buildTransformResults, transformCallbackData } from './transformer-results.js';
+import {
+  buildTransformResults,
+  transformCallbackData,
+  type TransformOutcome,
+} from './transformer-results.js';
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 const obj = <T = unknown>(v: unknown): Record<string, T> | null =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, T>) : null;
 const lang = (v: unknown, fallback: string): string => normaliseLanguage(str(v)) ?? fallback;
 
+/**
+ * A transformer job type: `run` does the work (progress and the model calls, with `usage` as
+ * the calls' usage recorder); every type stores its outcome and calls back the same way.
+ */
+const transformerType = (
+  def: Pick<JobTypeDefinition, 'type' | 'description' | 'parameters' | 'validate'>,
+  run: (
+    p: Record<string, unknown>,
+    ctx: HandlerContext,
+    usage: ReturnType<typeof teeUsage>,
+  ) => Promise<TransformOutcome>,
+): JobTypeDefinition => ({
+  ...def,
+  handler: async (job, ctx) => {
+    const started = new Date().toISOString();
+    const usage = teeUsage(ctx.usage);
+    const out = await run(job.parameters, ctx, usage);
+    ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
+    return buildTransformResults(job, 'transformer', started, out, usage.info());
+  },
+  callbackData: (job: Job) => transformCallbackData(job),
+});
+
 export const TEMPLATE_JOB_TYPES = ['transformer', 'transformer_template'] as const;
 
 export const templateJobType = (deps: TransformerDeps, type: string): JobTypeDefinition => {
   const transformer = transformerFor(deps);
-  return {
-    type,
-    description:
-      'Template transformation: text or a web page (url) + a template (name or template_content) → filled Markdown and structured_data; container_selector scrapes list pages.',
-    parameters: templateParameters,
-    validate: validateTemplateParameters(deps.config, transformer.templates),
-    handler: async (job, ctx) => {
-      const p = job.parameters;
-      const started = new Date().toISOString();
-      const usage = teeUsage(ctx.usage);
+  return transformerType(
+    {
+      type,
+      description:
+        'Template transformation: text or a web page (url) + a template (name or template_content) → filled Markdown and structured_data; container_selector scrapes list pages.',
+      parameters: templateParameters,
+      validate: validateTemplateParameters(deps.config, transformer.templates),
+    },
+    async (p, ctx, usage) => {
       ctx.progress('initializing', 5, 'Template wird geladen');
       const targetLanguage = lang(p.target_language, 'de');
       ctx.progress(
@@ -67,41 +93,31 @@ export const templateJobType = (deps: TransformerDeps, type: string): JobTypeDef
         },
         modelCallOf(ctx, usage, p, true),
       );
-      ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(
-        job,
-        'transformer',
-        started,
-        {
-          ...r,
-          calls: r.calls,
-          extra: {
-            template: r.template,
-            fields: r.fields,
-            warnings: r.warnings,
-            repairs: r.repairs,
-            ...(r.page ? { page: r.page } : {}),
-          },
+      return {
+        ...r,
+        extra: {
+          template: r.template,
+          fields: r.fields,
+          warnings: r.warnings,
+          repairs: r.repairs,
+          ...(r.page ? { page: r.page } : {}),
         },
-        usage.info(),
-      );
+      };
     },
-    callbackData: (job: Job) => transformCallbackData(job),
-  };
+  );
 };
 
 export const textJobType = (deps: TransformerDeps): JobTypeDefinition => {
   const transformer = transformerFor(deps);
-  return {
-    type: 'transformer_text',
-    description:
-      'Translate, summarise or reformat a text (target_format TEXT, HTML, MARKDOWN, JSON, XML, FILENAME).',
-    parameters: textParameters,
-    validate: validateTextParameters(deps.config),
-    handler: async (job, ctx) => {
-      const p = job.parameters;
-      const started = new Date().toISOString();
-      const usage = teeUsage(ctx.usage);
+  return transformerType(
+    {
+      type: 'transformer_text',
+      description:
+        'Translate, summarise or reformat a text (target_format TEXT, HTML, MARKDOWN, JSON, XML, FILENAME).',
+      parameters: textParameters,
+      validate: validateTextParameters(deps.config),
+    },
+    async (p, ctx, usage) => {
       ctx.progress('processing', 20, 'Text wird verarbeitet');
       const r = await transformer.text(
         {
@@ -114,31 +130,22 @@ export const textJobType = (deps: TransformerDeps): JobTypeDefinition => {
         },
         modelCallOf(ctx, usage, p, true),
       );
-      ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(
-        job,
-        'transformer',
-        started,
-        { ...r, extra: { summarized: r.summarized } },
-        usage.info(),
-      );
+      return { ...r, extra: { summarized: r.summarized } };
     },
-    callbackData: (job: Job) => transformCallbackData(job),
-  };
+  );
 };
 
 export const chatJobType = (deps: TransformerDeps): JobTypeDefinition => {
   const transformer = transformerFor(deps);
-  return {
-    type: 'transformer_chat',
-    description:
-      'Chat completion with the given messages; response_format json_object, optionally checked against schema_json.',
-    parameters: chatParameters,
-    validate: validateChatParameters(deps.config),
-    handler: async (job, ctx) => {
-      const p = job.parameters;
-      const started = new Date().toISOString();
-      const usage = teeUsage(ctx.usage);
+  return transformerType(
+    {
+      type: 'transformer_chat',
+      description:
+        'Chat completion with the given messages; response_format json_object, optionally checked against schema_json.',
+      parameters: chatParameters,
+      validate: validateChatParameters(deps.config),
+    },
+    async (p, ctx, usage) => {
       ctx.progress('processing', 20, 'Modell wird gefragt');
       const messages = (
         p.messages as Array<{ role: 'system' | 'user' | 'assistant'; content: unknown }>
@@ -168,17 +175,9 @@ export const chatJobType = (deps: TransformerDeps): JobTypeDefinition => {
           temperature: typeof p.temperature === 'number' ? p.temperature : 0.7,
         },
       );
-      ctx.progress('postprocessing', 95, 'Ergebnis wird gespeichert');
-      return buildTransformResults(
-        job,
-        'transformer',
-        started,
-        { ...r, extra: { warnings: r.warnings } },
-        usage.info(),
-      );
+      return { ...r, extra: { warnings: r.warnings } };
     },
-    callbackData: (job: Job) => transformCallbackData(job),
-  };
+  );
 };
 
 /** All transformer job types of a process (one transformer and template cache shared by them). */
