@@ -1,4 +1,5 @@
 /** What the API needs from the runtime; passed to `buildApp` and on to the route plugins. */
+import type { IngressActivity } from '../core/ingress-activity.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SecretaryConfig } from '../config/defaults.js';
 import type { JobStore } from '../store/job-store.js';
@@ -18,6 +19,8 @@ export interface ApiDeps {
   worker?: WorkerManager | null;
   /** Metrics object whose worker events are wired into the worker; default a fresh one. */
   metrics?: ApiMetrics;
+  /** Counts submissions (POSTs) in flight for the worker's claim gate (`IngressActivity`). */
+  ingress?: IngressActivity;
 }
 
 /** The caller of a request, set by the auth plugin. */

@@ -29,6 +29,13 @@ import { sessionRoutes } from './routes/session.js';
 
 const MB = 1024 * 1024;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Ends this request's count in `ApiDeps.ingress` (set on POSTs when it is given). */
+    leaveIngress: (() => void) | null;
+  }
+}
+
 export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   const { config } = deps;
   const app = Fastify({
@@ -44,6 +51,19 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
     deps,
     payload: { registry: deps.registry, publicBaseUrl: config.server.public_base_url },
   };
+  const ingress = deps.ingress;
+  if (ingress) {
+    // a submission counts from its arrival until it is answered, or until it waits for its job
+    app.decorateRequest('leaveIngress', null);
+    app.addHook('onRequest', (req, reply, done) => {
+      if (req.method === 'POST') {
+        const leave = ingress.enter();
+        req.leaveIngress = leave;
+        reply.raw.once('close', leave);
+      }
+      done();
+    });
+  }
   await app.register(errorHandlerPlugin);
   await app.register(authPlugin, { keys: config.auth.api_keys });
   await app.register(ssePlugin);

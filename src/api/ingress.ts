@@ -177,6 +177,8 @@ export const answerWhenDone = async (
 ): Promise<FastifyReply> => {
   const ac = new AbortController();
   req.raw.once('close', () => ac.abort());
+  // waiting for the job is not receiving a submission: the worker must not hold claims for it
+  req.leaveIngress?.();
   const done = await waitForTerminal(opts, job.job_id, o.waitMs, ac.signal);
   if (done?.status === 'completed') return reply.code(200).send(await o.success(done));
   if (done && isTerminal(done.status)) {

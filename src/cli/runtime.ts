@@ -16,6 +16,7 @@ import { closeOcrPool, configureOcrPool } from '../processors/ocr/tesseract-pool
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/webhook-dispatcher.js';
 import { ModelGateway, type ModelCallEvent } from '../processors/llm/index.js';
 import { RetentionSweeper } from '../files/retention.js';
+import { IngressActivity } from '../core/ingress-activity.js';
 
 export interface Runtime {
   config: SecretaryConfig;
@@ -27,11 +28,16 @@ export interface Runtime {
   worker: WorkerManager | null;
   /** Sends the webhook outbox; runs whenever the worker runs. */
   webhooks: WebhookDispatcher | null;
+  /** Submissions being received by this process's API; the worker lets a burst go first. */
+  ingress: IngressActivity;
   /** Stops the worker (graceful), then the webhook dispatcher, and closes the store. */
   close(): Promise<void>;
 }
 
-export const workerOptionsFromConfig = (c: SecretaryConfig): WorkerOptions => {
+export const workerOptionsFromConfig = (
+  c: SecretaryConfig,
+  claimGate?: WorkerOptions['claimGate'],
+): WorkerOptions => {
   const w = c.generic_worker;
   const perTypeMs = Object.fromEntries(
     Object.entries(w.timeout_sec_per_type).map(([k, v]) => [k, v * 1000]),
@@ -49,6 +55,7 @@ export const workerOptionsFromConfig = (c: SecretaryConfig): WorkerOptions => {
     backoffBaseMs: w.backoff_base_sec * 1000,
     backoffMaxMs: w.backoff_max_sec * 1000,
     progressIntervalMs: c.webhooks.progress_interval_ms,
+    ...(claimGate ? { claimGate } : {}),
   };
 };
 
@@ -98,12 +105,13 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const models = ModelGateway.fromConfig(config, opts.onModelCall);
   const registry =
     opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config, models });
+  const ingress = new IngressActivity(8, config.generic_worker.ingress_priority_ms);
   const worker =
     opts.withWorker && config.generic_worker.active
       ? new WorkerManager(
           store,
           registry,
-          workerOptionsFromConfig(config),
+          workerOptionsFromConfig(config, ingress),
           logger.child({ component: 'worker' }),
           opts.workerEvents,
         )
@@ -138,6 +146,7 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     models,
     worker,
     webhooks,
+    ingress,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -123,6 +123,12 @@ export interface SecretaryConfig {
     timeout_sec_per_type: Record<string, number>;
     /** Attempts per job (first run included). Default 3. */
     max_attempts: number;
+    /**
+     * During a burst of job submissions to this process (8 or more in flight, or arriving within
+     * 100 ms), new jobs wait up to this long before they start, so the burst is acknowledged
+     * first. 0: off. Default 1000.
+     */
+    ingress_priority_ms: number;
     /** Exponential backoff: base * 2^(attempt-1), with jitter, capped. Defaults 2 s and 600 s. */
     backoff_base_sec: number;
     backoff_max_sec: number;
@@ -250,6 +256,7 @@ export const DEFAULT_CONFIG = {
     timeout_sec: 3600,
     timeout_sec_per_type: {},
     max_attempts: 3,
+    ingress_priority_ms: 1000,
     backoff_base_sec: 2,
     backoff_max_sec: 600,
   },

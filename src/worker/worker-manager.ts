@@ -52,7 +52,20 @@ export interface WorkerOptions {
    */
   claimsInFlight?: number;
   workerId?: string;
+  /**
+   * Work of this process that goes first: while `busy()`, claims wait (re-checked every
+   * 20 ms) for at most `maxDeferMs` (the API's `IngressActivity`: a burst of uploads is
+   * acknowledged before the jobs it created start).
+   */
+  claimGate?: ClaimGate;
 }
+
+export interface ClaimGate {
+  busy(): boolean;
+  readonly maxDeferMs: number;
+}
+
+const GATE_RECHECK_MS = 20;
 
 export interface WorkerEvents {
   onJobStart?: (job: ClaimedJob) => void;
@@ -82,6 +95,9 @@ export class WorkerManager {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private unknownSweepAt = 0;
+  /** Since when claims wait for `claimGate` (null: not waiting). */
+  private deferredSince: number | null = null;
+  private gateWait: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: JobStore,
@@ -155,6 +171,8 @@ export class WorkerManager {
     await Promise.allSettled([...this.tasks]);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    if (this.gateWait) clearTimeout(this.gateWait);
+    this.gateWait = null;
     await Promise.allSettled([...this.background]);
     this.unsubscribe?.();
     this.logger.info({ worker: this.workerId }, 'worker stopped');
@@ -173,6 +191,7 @@ export class WorkerManager {
   /** Schedules a claim round (coalesced: several wakeups in one tick make one claim). */
   wake(): void {
     if (!this.started || this.stopping) return;
+    if (this.deferForGate()) return;
     if (this.claiming >= this.maxClaims) {
       this.again = true;
       return;
@@ -183,6 +202,30 @@ export class WorkerManager {
       this.scheduled = false;
       this.track(this.fill());
     });
+  }
+
+  /**
+   * True when this wakeup waits for `claimGate`: it is busy, and claims have not waited
+   * `maxDeferMs` yet. One re-check is scheduled.
+   */
+  private deferForGate(): boolean {
+    const gate = this.opts.claimGate;
+    if (!gate?.busy()) {
+      this.deferredSince = null;
+      return false;
+    }
+    const now = Date.now();
+    this.deferredSince ??= now;
+    if (now - this.deferredSince >= gate.maxDeferMs) {
+      // waited long enough: claim now; a later wakeup in a still busy process waits again
+      this.deferredSince = null;
+      return false;
+    }
+    this.gateWait ??= setTimeout(() => {
+      this.gateWait = null;
+      this.wake();
+    }, GATE_RECHECK_MS);
+    return true;
   }
 
   /** Room per type for a claim of at most `limit` jobs, by this worker's per-type limits. */

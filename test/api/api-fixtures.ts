@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { buildApp } from '../../src/api/app.js';
+import type { IngressActivity } from '../../src/core/ingress-activity.js';
 import { loadConfig, type DeepPartial } from '../../src/config/load-config.js';
 import type { ApiKeyEntry, SecretaryConfig } from '../../src/config/defaults.js';
 import { echoJobType } from '../../src/handlers/echo/echo-handler.js';
@@ -34,6 +35,8 @@ export interface TestApiOptions {
   /** Registers more job types before the app is built. */
   register?: (r: HandlerRegistry) => void;
   config?: DeepPartial<SecretaryConfig>;
+  /** Counts submissions in flight (the API's hook); also the worker's claim gate. */
+  ingress?: IngressActivity;
 }
 
 /** A permissive `pdf` type: the seeds' bodies must be accepted once such a type exists. */
@@ -70,12 +73,13 @@ export const createTestApi = async (opts: TestApiOptions = {}): Promise<TestApi>
           backoffBaseMs: 20,
           backoffMaxMs: 50,
           progressIntervalMs: 0,
+          ...(opts.ingress ? { claimGate: opts.ingress } : {}),
         },
         silentLogger,
       )
     : null;
   worker?.start();
-  const app = await buildApp({ config, store, registry, worker });
+  const app = await buildApp({ config, store, registry, worker, ...(opts.ingress ? { ingress: opts.ingress } : {}) });
   await app.ready();
   return {
     app,

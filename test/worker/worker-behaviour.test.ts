@@ -156,6 +156,42 @@ describe('pickup', () => {
     expect(claims).toEqual([1, 0]);
   });
 
+  it('holds claims while the claim gate is busy and claims once it is idle', async () => {
+    let busy = true;
+    let started = 0;
+    start(
+      store,
+      [
+        {
+          type: 'x',
+          handler: async () => {
+            started++;
+            return {};
+          },
+        },
+      ],
+      { pollIntervalMs: 3_600_000, claimGate: { busy: () => busy, maxDeferMs: 3_600_000 } },
+    );
+    await sleep(50);
+    const { job } = await store.createJob({ job_type: 'x' });
+    await sleep(300);
+    expect(started).toBe(0);
+    expect((await store.getJob(job.job_id))?.status).toBe('pending');
+    busy = false;
+    await waitForStatus(store, job.job_id, 'completed', 5000);
+    expect(started).toBe(1);
+  });
+
+  it('a gate that stays busy delays claims by at most maxDeferMs, it never starves them', async () => {
+    start(store, [{ type: 'x', handler: async () => ({}) }], {
+      pollIntervalMs: 3_600_000,
+      claimGate: { busy: () => true, maxDeferMs: 200 },
+    });
+    await sleep(50);
+    const { job } = await store.createJob({ job_type: 'x' });
+    await waitForStatus(store, job.job_id, 'completed', 5000);
+  });
+
   it('runs FIFO within a priority and higher priority first', async () => {
     const order: number[] = [];
     await store.createJobs([1, 2, 3].map((n) => ({ job_type: 'o', parameters: { n } })));
