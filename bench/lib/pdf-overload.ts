@@ -34,6 +34,12 @@ export const vmHwmMb = (pid: number): number => {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
 
+/** CPU time (user + system, all threads) of a process so far, in ms (10 ms resolution). */
+export const cpuMs = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
+
 /** A distinct small PDF per job (distinct content: no cache hits). */
 const makePdf = async (i: number, pages: number): Promise<Uint8Array> => {
   const doc = await PDFDocument.create();
