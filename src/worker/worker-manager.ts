@@ -22,60 +22,11 @@ import { decideFailure } from './retry-policy.js';
 import { RunningJob } from './running-job.js';
 import { runHandler } from './run-handler.js';
 import { Slots } from './slots.js';
+import { ClaimDeferral } from './claim-gate.js';
+import type { WorkerEvents, WorkerLogger, WorkerOptions } from './worker-options.js';
 
-export interface WorkerLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-  debug?(obj: object, msg?: string): void;
-}
-
-export interface WorkerOptions {
-  maxConcurrent: number;
-  maxConcurrentPerType?: Record<string, number>;
-  clusterMaxConcurrentPerType?: Record<string, number>;
-  pollIntervalMs: number;
-  leaseMs: number;
-  heartbeatMs: number;
-  reaperIntervalMs: number;
-  timeoutMs: number;
-  timeoutMsPerType?: Record<string, number>;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  progressIntervalMs?: number;
-  /** Fail pending jobs of types this worker does not know with UNKNOWN_JOB_TYPE. Default true. */
-  failUnknownTypes?: boolean;
-  /**
-   * Claims in flight at once. Default 2 on stores whose claims skip each other's rows
-   * (`capabilities.skipLocked`: PostgreSQL), else 1. With 2, each claim asks for at most half
-   * of `max_concurrent`, so jobs start while the next claim's round trip is under way.
-   */
-  claimsInFlight?: number;
-  workerId?: string;
-  /**
-   * Work of this process that goes first: while `busy()`, claims wait (re-checked every
-   * 20 ms) for at most `maxDeferMs` (the API's `IngressActivity`: a burst of uploads is
-   * acknowledged before the jobs it created start).
-   */
-  claimGate?: ClaimGate;
-}
-
-export interface ClaimGate {
-  busy(): boolean;
-  readonly maxDeferMs: number;
-}
-
-const GATE_RECHECK_MS = 20;
-
-export interface WorkerEvents {
-  onJobStart?: (job: ClaimedJob) => void;
-  onJobEnd?: (
-    job: ClaimedJob,
-    outcome: 'completed' | 'failed' | 'retry' | 'released' | 'lost',
-    ms: number,
-  ) => void;
-  onClaim?: (count: number, ms: number) => void;
-}
+export type { WorkerEvents, WorkerLogger, WorkerOptions } from './worker-options.js';
+export type { ClaimGate } from './claim-gate.js';
 
 export class WorkerManager {
   readonly workerId: string;
@@ -95,9 +46,7 @@ export class WorkerManager {
   private timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private unknownSweepAt = 0;
-  /** Since when claims wait for `claimGate` (null: not waiting). */
-  private deferredSince: number | null = null;
-  private gateWait: NodeJS.Timeout | null = null;
+  private readonly deferral: ClaimDeferral;
 
   constructor(
     private readonly store: JobStore,
@@ -108,6 +57,7 @@ export class WorkerManager {
   ) {
     this.workerId = opts.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.slots = new Slots(opts.maxConcurrent);
+    this.deferral = new ClaimDeferral(opts.claimGate, () => this.wake());
     this.maxClaims = Math.max(
       1,
       Math.floor(opts.claimsInFlight ?? (store.capabilities.skipLocked ? 2 : 1)),
@@ -171,8 +121,7 @@ export class WorkerManager {
     await Promise.allSettled([...this.tasks]);
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    if (this.gateWait) clearTimeout(this.gateWait);
-    this.gateWait = null;
+    this.deferral.stop();
     await Promise.allSettled([...this.background]);
     this.unsubscribe?.();
     this.logger.info({ worker: this.workerId }, 'worker stopped');
@@ -191,7 +140,7 @@ export class WorkerManager {
   /** Schedules a claim round (coalesced: several wakeups in one tick make one claim). */
   wake(): void {
     if (!this.started || this.stopping) return;
-    if (this.deferForGate()) return;
+    if (this.deferral.defer()) return;
     if (this.claiming >= this.maxClaims) {
       this.again = true;
       return;
@@ -202,30 +151,6 @@ export class WorkerManager {
       this.scheduled = false;
       this.track(this.fill());
     });
-  }
-
-  /**
-   * True when this wakeup waits for `claimGate`: it is busy, and claims have not waited
-   * `maxDeferMs` yet. One re-check is scheduled.
-   */
-  private deferForGate(): boolean {
-    const gate = this.opts.claimGate;
-    if (!gate?.busy()) {
-      this.deferredSince = null;
-      return false;
-    }
-    const now = Date.now();
-    this.deferredSince ??= now;
-    if (now - this.deferredSince >= gate.maxDeferMs) {
-      // waited long enough: claim now; a later wakeup in a still busy process waits again
-      this.deferredSince = null;
-      return false;
-    }
-    this.gateWait ??= setTimeout(() => {
-      this.gateWait = null;
-      this.wake();
-    }, GATE_RECHECK_MS);
-    return true;
   }
 
   /** Room per type for a claim of at most `limit` jobs, by this worker's per-type limits. */
