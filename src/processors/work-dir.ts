@@ -36,36 +36,31 @@ export const createStagedDir = async (finalDir: string): Promise<StagedDir> => {
       // Several runs may commit the same final dir at once (same document and options): each
       // moves whatever is there aside and puts its own in place, retrying when another run
       // moved it first; the last one wins, and no run fails because of another.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await rename(tempDir, absFinal);
-          return;
-        } catch (err) {
-          if (!EXISTS.has((err as NodeJS.ErrnoException).code ?? '') || attempt >= 20) {
+      const moved: string[] = [];
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await rename(tempDir, absFinal);
+            return;
+          } catch (err) {
+            if (!EXISTS.has((err as NodeJS.ErrnoException).code ?? '') || attempt >= 20) {
+              await rm(tempDir, { recursive: true, force: true });
+              throw err;
+            }
+          }
+          // the final dir exists (an earlier run): move it aside and try again
+          const old = `${absFinal}.old-${suffix()}`;
+          try {
+            await rename(absFinal, old);
+            moved.push(old);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
             await rm(tempDir, { recursive: true, force: true });
             throw err;
           }
         }
-        // The final dir exists (an earlier run): move it aside, put ours in place, drop the old one.
-        const old = `${absFinal}.old-${suffix()}`;
-        try {
-          await rename(absFinal, old);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-          await rm(tempDir, { recursive: true, force: true });
-          throw err;
-        }
-        try {
-          await rename(tempDir, absFinal);
-          return;
-        } catch (err) {
-          if (!EXISTS.has((err as NodeJS.ErrnoException).code ?? '') || attempt >= 20) {
-            await rm(tempDir, { recursive: true, force: true });
-            throw err;
-          }
-        } finally {
-          await rm(old, { recursive: true, force: true });
-        }
+      } finally {
+        for (const old of moved) await rm(old, { recursive: true, force: true });
       }
     },
     async discard() {

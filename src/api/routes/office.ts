@@ -33,73 +33,78 @@ const schema = (summary: string) => ({
 export const officeRoutes = async (app: FastifyInstance, opts: RouteOptions): Promise<void> => {
   const cacheDir = opts.deps.config.paths.cache_dir;
 
+  /**
+   * Reads the upload and creates a `jobType` job: the shared fields (upload, cache, images,
+   * force_refresh, webhook) plus the route's own; `check` may refuse the upload.
+   */
+  const officeJob = async (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    jobType: 'office' | 'office_via_pdf',
+    own: (f: Record<string, string>) => Record<string, unknown>,
+    check?: (path: string) => Promise<void>,
+  ) => {
+    const form = await readIngressForm(req, cacheDir);
+    return removeUploadOnError(form, async () => {
+      const upload = requireUpload(form);
+      await check?.(upload.path);
+      const f = form.fields;
+      const parameters = stripUndefined({
+        upload_path: cacheRelative(cacheDir, upload.path),
+        original_filename: upload.filename,
+        ...own(f),
+        use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
+        force_refresh: boolField(f, 'force_refresh', false),
+      });
+      return await submitIngressJob(
+        opts,
+        req,
+        reply,
+        form,
+        { job_type: jobType, parameters, ...webhookFromFields(opts, f) },
+        { processor: jobType },
+      );
+    });
+  };
+
   app.post(
     '/api/office/process',
     schema('DOCX, XLSX or PPTX (multipart `file`) → Markdown, images, previews, as a job'),
-    async (req, reply) => {
-      const form = await readIngressForm(req, cacheDir);
-      return removeUploadOnError(form, async () => {
-        const upload = requireUpload(form);
-        const kind = await sniffFile(upload.path);
-        if (kind !== 'zip') {
-          throw new SecretaryError(
-            'UNSUPPORTED_FILE',
-            `not a DOCX, XLSX or PPTX file (the content is ${kind}); other formats (.doc, .odt, .rtf, …) go through /api/office/process-via-pdf`,
-            { detected: kind },
-          );
-        }
-        const f = form.fields;
-        const parameters = {
-          upload_path: cacheRelative(cacheDir, upload.path),
-          original_filename: upload.filename,
-          use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
+    (req, reply) =>
+      officeJob(
+        req,
+        reply,
+        'office',
+        (f) => ({
           include_images: boolField(f, 'includeImages', boolField(f, 'include_images', true)),
           include_previews: boolField(f, 'includePreviews', boolField(f, 'include_previews', true)),
-          force_refresh: boolField(f, 'force_refresh', false),
-        };
-        return await submitIngressJob(
-          opts,
-          req,
-          reply,
-          form,
-          { job_type: 'office', parameters, ...webhookFromFields(opts, f) },
-          { processor: 'office' },
-        );
-      });
-    },
+        }),
+        async (path) => {
+          const kind = await sniffFile(path);
+          if (kind !== 'zip') {
+            throw new SecretaryError(
+              'UNSUPPORTED_FILE',
+              `not a DOCX, XLSX or PPTX file (the content is ${kind}); other formats (.doc, .odt, .rtf, …) go through /api/office/process-via-pdf`,
+              { detected: kind },
+            );
+          }
+        },
+      ),
   );
 
   app.post(
     '/api/office/process-via-pdf',
     schema('Office document → PDF (LibreOffice) → PDF extraction (default mistral_ocr), as a job'),
-    async (req, reply) => {
-      const form = await readIngressForm(req, cacheDir);
-      return removeUploadOnError(form, async () => {
-        const upload = requireUpload(form);
-        const f = form.fields;
-        const parameters = stripUndefined({
-          upload_path: cacheRelative(cacheDir, upload.path),
-          original_filename: upload.filename,
-          extraction_method: f.extraction_method || 'mistral_ocr',
-          page_start: intField(f, 'page_start', 1),
-          page_end: intField(f, 'page_end', 1),
-          template: f.template || undefined,
-          context: jsonObjectField(f, 'context'),
-          target_language: f.target_language || undefined,
-          use_cache: boolField(f, 'useCache', boolField(f, 'use_cache', true)),
-          include_images: boolField(f, 'includeImages', boolField(f, 'include_images', false)),
-          force_refresh: boolField(f, 'force_refresh', false),
-        });
-        return await submitIngressJob(
-          opts,
-          req,
-          reply,
-          form,
-          { job_type: 'office_via_pdf', parameters, ...webhookFromFields(opts, f) },
-          { processor: 'office_via_pdf' },
-        );
-      });
-    },
+    (req, reply) =>
+      officeJob(req, reply, 'office_via_pdf', (f) => ({
+        extraction_method: f.extraction_method || 'mistral_ocr',
+        page_start: intField(f, 'page_start', 1),
+        page_end: intField(f, 'page_end', 1),
+        template: f.template || undefined,
+        context: jsonObjectField(f, 'context'),
+        target_language: f.target_language || undefined,
+        include_images: boolField(f, 'includeImages', boolField(f, 'include_images', false)),
+      })),
   );
 
   const params = {
