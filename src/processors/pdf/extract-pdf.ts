@@ -21,7 +21,7 @@ import { openPdfRange, pdfMetadata, PDF_IMAGE_SPECS, safeProgress } from './pdf-
 import { runPdfPages } from './pdf-tasks.js';
 import { writeArchives } from './pdf-archives.js';
 import { cleanPageText, joinPages } from './text.js';
-import type { ExtractPdfOptions, PdfFiles, PdfMetadata, PdfResult } from './types.js';
+import { emptyPdfFiles, type ExtractPdfOptions, type PdfMetadata, type PdfResult } from './types.js';
 
 export { PDF_IMAGE_SPECS, DEFAULT_MAX_PAGES, DEFAULT_MAX_FILE_SIZE } from './pdf-input.js';
 
@@ -149,15 +149,7 @@ export const extractPdf = async (
     throwIfAborted(signal);
 
     progress('postprocessing', 90, 'Dateien werden geschrieben');
-    const files: PdfFiles = {
-      page_texts: [],
-      ocr_texts: [],
-      images: [],
-      previews: [],
-      high_res: [],
-      embedded_images: [],
-      archives: {},
-    };
+    const files = emptyPdfFiles();
     const textContents: Array<{ page: number; content: string }> = [];
     const ocrPages: Array<{ page: number; content: string }> = [];
     const textWrites: Promise<void>[] = [];

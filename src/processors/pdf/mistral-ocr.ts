@@ -24,7 +24,7 @@ import { writeArchives } from './pdf-archives.js';
 import { openPdfRange, pdfMetadata, PDF_IMAGE_SPECS, safeProgress } from './pdf-input.js';
 import { runPdfPages } from './pdf-tasks.js';
 import { joinPages } from './text.js';
-import type { MistralMethod, PdfFiles, PdfResult, ProgressCallback } from './types.js';
+import { emptyPdfFiles, type MistralMethod, type PdfResult, type ProgressCallback } from './types.js';
 
 export type { OcrCaller } from './mistral-ocr-chunks.js';
 
@@ -208,15 +208,7 @@ export const mistralOcrPdf = async (
 
     progress('postprocessing', 90, 'Dateien werden geschrieben');
     const final = finalizeOcrPages(records);
-    const files: PdfFiles = {
-      page_texts: [],
-      ocr_texts: [],
-      images: [],
-      previews: [],
-      high_res: [],
-      embedded_images: [],
-      archives: {},
-    };
+    const files = emptyPdfFiles();
     await Promise.all(
       final.textContents.map(async ({ page, content }) => {
         await writeFile(path.join(staged.tempDir, `page_${pad3(page)}.txt`), content, 'utf8');

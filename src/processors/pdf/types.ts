@@ -118,6 +118,17 @@ export interface PdfFiles {
   archives: { previews?: string; pages?: string; images?: string };
 }
 
+/** A run's file lists before anything is written. */
+export const emptyPdfFiles = (): PdfFiles => ({
+  page_texts: [],
+  ocr_texts: [],
+  images: [],
+  previews: [],
+  high_res: [],
+  embedded_images: [],
+  archives: {},
+});
+
 export interface PdfResult {
   /** Pages of the document. */
   page_count: number;
