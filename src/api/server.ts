@@ -43,7 +43,7 @@ export const startServer = async (runtime: Runtime, opts: ServerOptions): Promis
     registry: runtime.registry,
     logger,
     worker: runtime.worker,
-    ingress: runtime.ingress,
+    ...(runtime.ingress ? { ingress: runtime.ingress } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const address = await app.listen({ host: opts.host, port: opts.port });

@@ -28,8 +28,9 @@ export interface Runtime {
   worker: WorkerManager | null;
   /** Sends the webhook outbox; runs whenever the worker runs. */
   webhooks: WebhookDispatcher | null;
-  /** Submissions being received by this process's API; the worker lets a burst go first. */
-  ingress: IngressActivity;
+  /** Submissions being received by this process's API; the worker lets a burst go first
+   *  (null without a worker: nothing to give way to). */
+  ingress: IngressActivity | null;
   /** Stops the worker (graceful), then the webhook dispatcher, and closes the store. */
   close(): Promise<void>;
 }
@@ -105,17 +106,19 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const models = ModelGateway.fromConfig(config, opts.onModelCall);
   const registry =
     opts.registry ?? registerBuiltinHandlers(new HandlerRegistry(), { config, models });
-  const ingress = new IngressActivity(8, config.generic_worker.ingress_priority_ms);
-  const worker =
-    opts.withWorker && config.generic_worker.active
-      ? new WorkerManager(
-          store,
-          registry,
-          workerOptionsFromConfig(config, ingress),
-          logger.child({ component: 'worker' }),
-          opts.workerEvents,
-        )
-      : null;
+  const runsWorker = opts.withWorker && config.generic_worker.active;
+  const ingress = runsWorker
+    ? new IngressActivity(8, config.generic_worker.ingress_priority_ms)
+    : null;
+  const worker = runsWorker
+    ? new WorkerManager(
+        store,
+        registry,
+        workerOptionsFromConfig(config, ingress ?? undefined),
+        logger.child({ component: 'worker' }),
+        opts.workerEvents,
+      )
+    : null;
   const webhooks = worker
     ? new WebhookDispatcher(
         store,
