@@ -53,6 +53,11 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     server = await startServer(rt, { host: config.server.host, port: config.server.port, metrics });
   } catch (err) {
     await rt.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `${config.server.host}:${config.server.port} is already in use (another secretary serve?); stop that process, or start this one with --port <n>`,
+      );
+    }
     throw err;
   }
   onShutdownSignal(async (signal) => {
