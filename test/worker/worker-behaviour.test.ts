@@ -137,6 +137,28 @@ describe('pickup', () => {
     expect(done.results).toEqual({});
   });
 
+  it('with two claims allowed, a wakeup on an idle queue is answered by one claim', async () => {
+    const claims: number[] = [];
+    start(
+      store,
+      [{ type: 'x', handler: async () => ({}) }],
+      {
+        pollIntervalMs: 3_600_000,
+        claimsInFlight: 2,
+        maxConcurrent: 10,
+      },
+      { onClaim: (n) => claims.push(n) },
+    );
+    await sleep(50);
+    claims.length = 0;
+    const { job } = await store.createJob({ job_type: 'x' });
+    await waitForStatus(store, job.job_id, 'completed', 5000);
+    for (let i = 0; i < 100 && claims.length < 2; i++) await sleep(20);
+    await sleep(50);
+    // the claim that finds the job, then the one after it ends; no second claim finding nothing
+    expect(claims).toEqual([1, 0]);
+  });
+
   it('holds claims while the claim gate is busy and claims once it is idle', async () => {
     let busy = true;
     const runs = countedType('x');
