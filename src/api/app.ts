@@ -3,9 +3,12 @@
  * that). Infrastructure is registered as plugins (errors, auth, SSE, OpenAPI, multipart,
  * metrics), then the routes as encapsulated plugins.
  */
+import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ApiDeps, RouteOptions } from './api-deps.js';
+import { uploadsDir } from '../files/cache-layout.js';
+import { UploadReserve } from '../files/upload-reserve.js';
 import { ApiMetrics } from './metrics.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorHandlerPlugin, replyWithError } from './plugins/error-handler.js';
@@ -73,6 +76,21 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   // busboy directly (multipart-reader.ts), under these limits
   await app.register(multipart, { limits: ingressLimits, throwFileSizeLimit: true });
   app.decorate('ingressLimits', ingressLimits);
+  if (config.server.upload_reserve > 0) {
+    const reserve = new UploadReserve({
+      dir: uploadsDir(config.paths.cache_dir),
+      reserveDir: join(config.paths.cache_dir, '.upload-reserve'),
+      size: config.server.upload_reserve,
+      onError: (err) =>
+        app.log.warn(
+          { err },
+          'cannot prepare upload files ahead of time; uploads create their own (check that the cache folder is writable)',
+        ),
+    });
+    app.decorate('uploadReserve', reserve);
+    app.addHook('onReady', async () => reserve.start());
+    app.addHook('onClose', async () => reserve.close());
+  }
   await app.register(metricsPlugin, { metrics: deps.metrics ?? new ApiMetrics(), store: deps.store });
   await app.register(healthRoutes, routeOpts);
   await app.register(jobRoutes, routeOpts);

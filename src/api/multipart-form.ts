@@ -11,12 +11,15 @@ import { extname, join } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { SecretaryError } from '../core/errors.js';
 import { uploadsDir } from '../files/cache-layout.js';
+import type { UploadReserve } from '../files/upload-reserve.js';
 import { readMultipart, type MultipartLimits } from './multipart-reader.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Limits of multipart ingress bodies (set by `buildApp` from `server.upload_limit_mb`). */
     ingressLimits?: MultipartLimits;
+    /** Upload files created ahead of time (`server.upload_reserve`). */
+    uploadReserve?: UploadReserve;
   }
 }
 
@@ -45,6 +48,13 @@ const ensureDir = async (dir: string): Promise<void> => {
   ensured.add(dir);
 };
 
+/**
+ * Uploads up to this size are read into memory and written with one call (into a reserved
+ * file): 200 simultaneous 150 KB uploads cost the event loop ~30 % less than streaming each
+ * through a `WriteStream` into a newly created file (bench/mistral.ts, `--no-worker` bursts).
+ */
+const SMALL_UPLOAD_BYTES = MB;
+
 const safeExt = (name: string): string => {
   const e = extname(name).toLowerCase();
   return /^\.[a-z0-9]{1,8}$/.test(e) ? e : '';
@@ -71,6 +81,10 @@ export const readIngressForm = async (
   const read = await readMultipart(req.raw, {
     limits: req.server.ingressLimits ?? DEFAULT_LIMITS,
     fileField,
+    small: {
+      maxBytes: SMALL_UPLOAD_BYTES,
+      take: (filename) => req.server.uploadReserve?.take(safeExt(filename)) ?? null,
+    },
     target: async (filename) => {
       await ensureDir(dir);
       return join(dir, `upload_${randomUUID()}${safeExt(filename)}`);

@@ -5,12 +5,18 @@
  * fields: 0.65–0.85 ms of server CPU per upload instead of 0.9–1.6 ms with the iterator (one
  * promise and part object per field), which is most of an ACK's cost.
  *
+ * With `small`, a file up to `small.maxBytes` is held in memory and written with one
+ * synchronous call into an empty file created ahead of time (`UploadReserve`), instead of
+ * through a `WriteStream` into a file created during the request: 200 simultaneous 150 KB
+ * uploads with the worker off were acknowledged with p99 158 ms against 191 ms (mean of 12
+ * bursts each, alternating builds). Larger files stream as before.
+ *
  * Same rules as before: limits end the request with `PAYLOAD_TOO_LARGE` (never a silently cut
  * field or file), prototype names are refused, an empty body is an empty form, and a file that
  * was started is removed again when anything fails.
  */
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, createWriteStream, openSync, writeSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyFileStream } from '@fastify/busboy';
 import { SecretaryError } from '../core/errors.js';
@@ -43,6 +49,72 @@ const invalid = (name: string, problem: string): SecretaryError =>
     details: [{ path: `/${name}`, problem }],
   });
 
+/** Bytes of small uploads held in memory by all requests together; above it they stream. */
+const MEMORY_BUDGET = 64 * 1024 * 1024;
+let memoryInUse = 0;
+
+/**
+ * Writes `data` into an existing empty file. Opened without `O_TRUNC` on purpose: ext4 flushes
+ * a truncated-and-rewritten file on close (`auto_da_alloc`), which costs the event loop ~75 µs
+ * more per 150 KB upload (measured: write 34 µs + close 4 µs, against 65 + 50 µs with `w`).
+ */
+const writeInto = (path: string, data: Buffer): void => {
+  const fd = openSync(path, 'r+');
+  try {
+    for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
+  } finally {
+    closeSync(fd);
+  }
+};
+
+type SmallRead = { whole: Buffer; head: null } | { whole: null; head: Buffer[] };
+
+/**
+ * Collects a file part in memory while it stays within `maxBytes` (and the process-wide
+ * budget): `whole` when it ended, else the chunks read so far in `head`, the stream paused for
+ * the caller to pipe on. `setAbort` receives the function that stops collecting.
+ */
+const readSmall = (
+  stream: BusboyFileStream,
+  maxBytes: number,
+  setAbort: (abort: ((err: Error) => void) | null) => void,
+): Promise<SmallRead> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return new Promise<SmallRead>((done, broken) => {
+    const stop = (): void => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      setAbort(null);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      memoryInUse += chunk.length;
+      if (size > maxBytes || memoryInUse > MEMORY_BUDGET) {
+        // too big to hold: the rest streams to disk
+        stop();
+        stream.pause();
+        done({ whole: null, head: chunks });
+      }
+    };
+    const onEnd = (): void => {
+      stop();
+      done({ whole: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), head: null });
+    };
+    setAbort((err) => {
+      stop();
+      stream.resume();
+      broken(err);
+    });
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', broken);
+  }).finally(() => {
+    memoryInUse -= size;
+  });
+};
+
 /**
  * Reads `raw` (a multipart request). `target(filename)` names the file's path and may prepare
  * its folder; it is called for the first part named `fileField` only, other files are drained.
@@ -53,6 +125,12 @@ export const readMultipart = (
     limits: MultipartLimits;
     fileField: string | null;
     target: (filename: string) => Promise<string>;
+    /**
+     * Files up to `maxBytes` are read into memory and written in one synchronous call into
+     * the file `take(filename)` hands out (an empty file created ahead of time,
+     * `UploadReserve`), or into a new `target` file when it has none. Larger files stream.
+     */
+    small?: { maxBytes: number; take: (filename: string) => string | null };
   },
 ): Promise<MultipartRead> =>
   new Promise<MultipartRead>((resolve, reject) => {
@@ -95,41 +173,66 @@ export const readMultipart = (
       if (valueCut) return fail(tooLarge(`field ${name} exceeds ${opts.limits.fieldSize} bytes`));
       fields[name] = value;
     });
+    let fileSeen = false;
     bb.on('file', (name: string, stream: BusboyFileStream, filename: string) => {
-      if (failure || name !== opts.fileField || file) {
+      if (failure || name !== opts.fileField || fileSeen) {
         stream.resume();
         return;
       }
+      fileSeen = true;
       const entry: MultipartFile = {
         path: '',
         filename: (filename ?? '').split(/[\\/]/).pop() || 'upload',
         size: 0,
       };
-      writing = opts.target(entry.filename).then(
-        (path) =>
-          new Promise<void>((done, broken) => {
-            entry.path = path;
-            file = entry;
-            const out = createWriteStream(path);
-            abortWrite = (err) => {
-              stream.unpipe(out);
-              stream.resume();
-              out.destroy();
-              broken(err);
-            };
-            if (failure) return abortWrite(failure);
-            stream.on('limit', () =>
-              abortWrite?.(tooLarge(`the upload exceeds ${opts.limits.fileSize} bytes`)),
-            );
-            stream.on('error', broken);
-            out.on('error', broken);
-            out.on('finish', () => {
-              entry.size = stream.bytesRead;
-              done();
-            });
-            stream.pipe(out);
-          }),
-      );
+      /** From here on the file is the request's: a failure removes it. */
+      const own = (path: string): void => {
+        entry.path = path;
+        file = entry;
+      };
+      /** Streams the file (after the chunks already read, `head`) to a path from `target`. */
+      const toDisk = (head: Buffer[]): Promise<void> =>
+        opts.target(entry.filename).then(
+          (path) =>
+            new Promise<void>((done, broken) => {
+              own(path);
+              const out = createWriteStream(path);
+              abortWrite = (err) => {
+                stream.unpipe(out);
+                stream.resume();
+                out.destroy();
+                broken(err);
+              };
+              if (failure) return abortWrite(failure);
+              stream.on('error', broken);
+              out.on('error', broken);
+              out.on('finish', () => {
+                entry.size = stream.bytesRead;
+                done();
+              });
+              for (const chunk of head) out.write(chunk);
+              stream.pipe(out);
+            }),
+        );
+      /** Writes a file read whole into memory: into a prepared file, else a new one. */
+      const writeWhole = async (data: Buffer): Promise<void> => {
+        if (failure) throw failure;
+        const prepared = opts.small?.take(entry.filename) ?? null;
+        if (prepared) {
+          own(prepared);
+          writeInto(prepared, data);
+        } else {
+          own(await opts.target(entry.filename));
+          await writeFile(entry.path, data);
+        }
+        entry.size = data.length;
+      };
+      stream.on('limit', () => fail(tooLarge(`the upload exceeds ${opts.limits.fileSize} bytes`)));
+      writing = opts.small
+        ? readSmall(stream, opts.small.maxBytes, (abort) => (abortWrite = abort)).then((read) =>
+            read.whole !== null ? writeWhole(read.whole) : toDisk(read.head),
+          )
+        : toDisk([]);
       writing.catch((err: unknown) => fail(err as Error));
     });
     bb.on('partsLimit', () =>

@@ -69,6 +69,11 @@ export interface SecretaryConfig {
     body_limit_mb: number;
     /** Upload limit in MB (multipart). Default 100 (the original's MAX_UPLOAD_SIZE_MB). */
     upload_limit_mb: number;
+    /**
+     * Empty upload files kept ready (created while no upload arrives), so a burst of uploads
+     * does not create files while it is being acknowledged. Default 256; 0 turns it off.
+     */
+    upload_reserve: number;
     /** Answer with the job result when it finishes within this many ms (`wait_ms` cap). Default 600000. */
     max_wait_ms: number;
     /** SSE heartbeat interval in seconds. Default 15. */
@@ -236,6 +241,7 @@ export const DEFAULT_CONFIG = {
     public_base_url: null,
     body_limit_mb: 10,
     upload_limit_mb: 100,
+    upload_reserve: 256,
     max_wait_ms: 600_000,
     sse_heartbeat_sec: 15,
     dashboard: true,

@@ -1,5 +1,7 @@
 /** The original's ingress endpoints over real HTTP: multipart uploads, ACK, wait_ms, artifacts. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
@@ -8,7 +10,7 @@ import { imageOcrJobType } from '../../src/handlers/imageocr/imageocr-handler.js
 import { pdfJobType } from '../../src/handlers/pdf/pdf-handler.js';
 import { ModelGateway } from '../../src/processors/llm/index.js';
 import { textPdf } from '../processors/helpers/make-docs.js';
-import { createTestApi, type TestApi } from './api-fixtures.js';
+import { createTestApi, until, type TestApi } from './api-fixtures.js';
 
 let api: TestApi;
 let base: string;
@@ -53,6 +55,18 @@ describe('POST /api/pdf/process', () => {
     const job = await api.store.getJob(body.job.id);
     expect(job?.parameters).toMatchObject({ extraction_method: 'native', use_cache: true, include_images: false, original_filename: 'a.pdf' });
     expect(String(job?.parameters.upload_path)).toMatch(/^cache\/uploads\/upload_[0-9a-f-]+\.pdf$/);
+  });
+
+  it('writes the upload into an empty file prepared ahead of time (same inode)', async () => {
+    const reserve = api.app.uploadReserve!;
+    await until(() => reserve.available > 0);
+    const prepared = new Set(readdirSync(reserve.home).map((f) => statSync(join(reserve.home, f)).ino));
+    const { status, body } = await post('/api/pdf/process', { extraction_method: 'native' }, { bytes: pdf, name: 'r.pdf' });
+    expect(status).toBe(202);
+    const job = await api.store.getJob(body.job.id);
+    const upload = join(api.config.paths.cache_dir, String(job?.parameters.upload_path).replace(/^cache\//, ''));
+    expect(prepared.has(statSync(upload).ino)).toBe(true);
+    expect(readFileSync(upload).equals(Buffer.from(pdf))).toBe(true);
   });
 
   it('waits with wait_ms and answers the result envelope with page markers', async () => {
