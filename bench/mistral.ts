@@ -222,6 +222,8 @@ const main = async (): Promise<void> => {
 
     const ids: string[] = [];
     const acks: number[] = [];
+    /** ACKs by connection: kept alive from the warm-up, or opened for this submission. */
+    const byConnection = { reused: [] as number[], opened: [] as number[] };
     const apiLat: number[] = [];
     let polling = true;
     const pollers = Array.from({ length: 4 }, async () => {
@@ -254,6 +256,7 @@ const main = async (): Promise<void> => {
         const s = performance.now();
         const res = await submit(b);
         acks.push(performance.now() - s);
+        byConnection[res.reusedSocket ? 'reused' : 'opened'].push(performance.now() - s);
         const body = JSON.parse(res.body) as { job?: { id: string } };
         if (res.status === 202 && body.job?.id) ids.push(body.job.id);
       }),
@@ -287,6 +290,9 @@ const main = async (): Promise<void> => {
       ack_p90_ms: Math.round(pctl(acks, 90)),
       ack_p99_ms: Math.round(pctl(acks, 99)),
       ack_max_ms: Math.round(Math.max(...acks)),
+      ack_p99_reused_connection_ms: Math.round(pctl(byConnection.reused, 99)),
+      ack_p99_new_connection_ms: Math.round(pctl(byConnection.opened, 99)),
+      new_connections: byConnection.opened.length,
       // the server's CPU (all threads) while the burst was acknowledged, per submission
       burst_cpu_ms_per_upload: Math.round((burstCpuMs / JOBS) * 100) / 100,
       api_p50_ms: Math.round(pctl(apiLat, 50) * 10) / 10,

@@ -62,12 +62,12 @@ export const postBody = (
   url: string,
   body: Buffer,
   headers: Record<string, string>,
-): Promise<{ status: number; body: string }> =>
+): Promise<{ status: number; body: string; reusedSocket: boolean }> =>
   new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), reusedSocket: req.reusedSocket }));
       res.on('error', reject);
     });
     req.on('error', reject);
