@@ -52,8 +52,12 @@ describe('worker processes on one SQLite file', () => {
       const store = await openSqlite(db);
       const jobs = Array.from({ length: 5000 }, () => ({ job_type: 'work' }));
       for (let i = 0; i < jobs.length; i += 1000) await store.createJobs(jobs.slice(i, i + 1000));
-      const env = { DB: db, LOG: log, EXIT_WHEN_IDLE: '1', CONCURRENCY: '20', LEASE_MS: '10000' };
+      // both start claiming together: a process that is still starting (a loaded CI host) when
+      // the other has drained the queue would leave nothing to show that two processes share it
+      const go = join(dir, 'go');
+      const env = { DB: db, LOG: log, EXIT_WHEN_IDLE: '1', CONCURRENCY: '20', LEASE_MS: '10000', GO_FILE: go };
       const [a, b] = await Promise.all([startWorker(env), startWorker(env)]);
+      writeFileSync(go, '');
       expect(await exited(a!)).toBe(0);
       expect(await exited(b!)).toBe(0);
       const counts = executions(log);
