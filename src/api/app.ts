@@ -3,11 +3,10 @@
  * that). Infrastructure is registered as plugins (errors, auth, SSE, OpenAPI, multipart,
  * metrics), then the routes as encapsulated plugins.
  */
-import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { ApiDeps, RouteOptions } from './api-deps.js';
-import { uploadsDir } from '../files/cache-layout.js';
+import { uploadReserveDir, uploadsDir } from '../files/cache-layout.js';
 import { UploadReserve } from '../files/upload-reserve.js';
 import { ApiMetrics } from './metrics.js';
 import { authPlugin } from './plugins/auth.js';
@@ -79,7 +78,7 @@ export const buildApp = async (deps: ApiDeps): Promise<FastifyInstance> => {
   if (config.server.upload_reserve > 0) {
     const reserve = new UploadReserve({
       dir: uploadsDir(config.paths.cache_dir),
-      reserveDir: join(config.paths.cache_dir, '.upload-reserve'),
+      reserveDir: uploadReserveDir(config.paths.cache_dir),
       size: config.server.upload_reserve,
       onError: (err) =>
         app.log.warn(

@@ -9,6 +9,9 @@ import { relative, sep } from 'node:path';
 
 export const uploadsDir = (cacheDir: string): string => `${cacheDir}${sep}uploads`;
 
+/** Each process's empty upload files, prepared ahead of time (`UploadReserve`). */
+export const uploadReserveDir = (cacheDir: string): string => `${cacheDir}${sep}.upload-reserve`;
+
 /** SHA-256 of a file's content, streamed. */
 export const hashFile = (path: string): Promise<string> =>
   new Promise((resolve, reject) => {

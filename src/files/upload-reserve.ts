@@ -37,6 +37,10 @@ export interface UploadReserveOptions {
   onError?: (err: Error) => void;
 }
 
+/** Resolves after `ms`; does not keep the process alive. */
+const pause = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
+
 export class UploadReserve {
   /** Where this process keeps its prepared files. */
   readonly home: string;
@@ -44,7 +48,7 @@ export class UploadReserve {
   private readonly idleMs: number;
   private created = 0;
   private lastTake = 0;
-  private timer: NodeJS.Timeout | null = null;
+  /** The running fill loop, if any. */
   private filling: Promise<void> | null = null;
   private broken = false;
   private closed = false;
@@ -65,7 +69,7 @@ export class UploadReserve {
    * just fills a new one).
    */
   start(): void {
-    this.schedule(0);
+    this.refill();
     void this.removeStale();
   }
 
@@ -75,7 +79,7 @@ export class UploadReserve {
    */
   take(ext: string): string | null {
     this.lastTake = Date.now();
-    this.schedule(this.idleMs);
+    this.refill();
     while (this.ready.length) {
       const from = this.ready.pop()!;
       const to = join(this.opts.dir, `upload_${randomUUID()}${ext}`);
@@ -97,8 +101,6 @@ export class UploadReserve {
   /** Stops filling and removes the files nobody took. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     await this.filling;
     this.ready.length = 0;
     // a broken cache folder must not fail the shutdown
@@ -117,41 +119,44 @@ export class UploadReserve {
     }
   }
 
-  private schedule(ms: number): void {
-    if (this.closed || this.broken || this.opts.size <= 0 || this.timer || this.filling) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.filling = this.fill().finally(() => {
-        this.filling = null;
-      });
-    }, ms);
-    this.timer.unref();
+  /** Runs the fill loop unless it runs already (or the reserve is off, broken or closed). */
+  private refill(): void {
+    if (this.closed || this.broken || this.opts.size <= 0 || this.filling) return;
+    this.filling = this.fill().finally(() => {
+      this.filling = null;
+    });
   }
 
+  /** Creates files one at a time, each only once no upload was taken for `idleMs`. */
   private async fill(): Promise<void> {
-    try {
-      await mkdir(this.home, { recursive: true });
-      await mkdir(this.opts.dir, { recursive: true });
-      while (!this.closed && this.ready.length < this.opts.size) {
-        // uploads are arriving: creating files now would compete with them
-        const quietFor = Date.now() - this.lastTake;
-        if (quietFor < this.idleMs) {
-          this.filling = null;
-          return this.schedule(this.idleMs - quietFor);
+    let folders = false;
+    while (!this.closed && this.ready.length < this.opts.size) {
+      // uploads are arriving: creating files now would compete with them
+      const quietFor = Date.now() - this.lastTake;
+      if (quietFor < this.idleMs) {
+        await pause(this.idleMs - quietFor);
+        continue;
+      }
+      try {
+        if (!folders) {
+          await mkdir(this.home, { recursive: true });
+          await mkdir(this.opts.dir, { recursive: true });
+          folders = true;
         }
         const path = join(this.home, `r${++this.created}`);
         await writeFile(path, '', { flag: 'wx' });
         this.ready.push(path);
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !this.closed) {
-        // the folder was removed under us: start over once, later
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.broken = true;
+          this.opts.onError?.(err as Error);
+          return;
+        }
+        // the folder was removed under us: its files are gone; start over, later
         this.ready.length = 0;
-        this.filling = null;
-        return this.schedule(this.idleMs);
+        folders = false;
+        await pause(this.idleMs);
       }
-      this.broken = true;
-      this.opts.onError?.(err as Error);
     }
   }
 }
