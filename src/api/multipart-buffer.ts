@@ -12,7 +12,16 @@
  * So every rule and every error stays busboy's; this only answers, faster, what busboy would
  * answer for a valid form (`test/api/multipart-buffer.test.ts` compares the two).
  */
-import type { MultipartLimits } from './multipart-reader.js';
+
+/** What the reader accepts; the fast path reads only forms within all of them. */
+export interface MultipartLimits {
+  /** Largest file in bytes. */
+  fileSize: number;
+  files: number;
+  fields: number;
+  /** Largest field value in bytes. */
+  fieldSize: number;
+}
 
 export interface BufferedForm {
   fields: Record<string, string>;

@@ -24,16 +24,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyFileStream } from '@fastify/busboy';
 import { SecretaryError } from '../core/errors.js';
-import { parseBufferedMultipart } from './multipart-buffer.js';
+import { parseBufferedMultipart, type MultipartLimits } from './multipart-buffer.js';
 
-export interface MultipartLimits {
-  /** Largest file in bytes. */
-  fileSize: number;
-  files: number;
-  fields: number;
-  /** Largest field value in bytes. */
-  fieldSize: number;
-}
+export type { MultipartLimits } from './multipart-buffer.js';
 
 export interface MultipartFile {
   path: string;

@@ -8,7 +8,7 @@
 import { Busboy } from '@fastify/busboy';
 import { describe, expect, it } from 'vitest';
 import { parseBufferedMultipart } from '../../src/api/multipart-buffer.js';
-import type { MultipartLimits } from '../../src/api/multipart-reader.js';
+import type { MultipartLimits } from '../../src/api/multipart-buffer.js';
 
 const limits: MultipartLimits = { fileSize: 2048, files: 3, fields: 6, fieldSize: 256 };
 
