@@ -1,8 +1,8 @@
 /**
  * Reads a multipart (or urlencoded/JSON) ingress request into plain string fields and at most
- * one stored upload. The upload streams straight to `cache/uploads/upload_<uuid><ext>` (never
- * into memory, never under a client-chosen name); it is removed again when the request fails
- * (`multipart-reader.ts`).
+ * one stored upload, at `cache/uploads/upload_<uuid><ext>` (never under a client-chosen name):
+ * bodies up to 1 MB are read into memory and the file written in one call, larger ones stream
+ * to it; the file is removed again when the request fails (`multipart-reader.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,7 @@ import type { FastifyRequest } from 'fastify';
 import { SecretaryError } from '../core/errors.js';
 import { uploadsDir } from '../files/cache-layout.js';
 import type { UploadReserve } from '../files/upload-reserve.js';
+import { MAX_PARAMETER_DEPTH, nestsDeeperThan } from './job-input.js';
 import { readMultipart, type MultipartLimits } from './multipart-reader.js';
 
 declare module 'fastify' {
@@ -71,6 +72,12 @@ export const readIngressForm = async (
     if (body && typeof body === 'object' && !Array.isArray(body)) {
       for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
         if (v === null || v === undefined) continue;
+        if (typeof v === 'object' && nestsDeeperThan(v, MAX_PARAMETER_DEPTH)) {
+          const problem = `nests deeper than ${MAX_PARAMETER_DEPTH} levels; send a flatter value`;
+          throw new SecretaryError('INVALID_PARAMETERS', `field ${JSON.stringify(k)} ${problem}`, {
+            details: [{ path: `/${k}`, problem }],
+          });
+        }
         fields[k] =
           typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
       }

@@ -255,10 +255,23 @@ const readWithBusboy = (
           } else resolve({ fields, file });
         });
     };
-    const bb = Busboy({
-      headers: raw.headers as Parameters<typeof Busboy>[0]['headers'],
-      limits: { ...opts.limits, parts: opts.limits.files + opts.limits.fields },
-    });
+    let bb: ReturnType<typeof Busboy>;
+    try {
+      bb = Busboy({
+        headers: raw.headers as Parameters<typeof Busboy>[0]['headers'],
+        limits: { ...opts.limits, parts: opts.limits.files + opts.limits.fields },
+      });
+    } catch (err) {
+      // busboy throws before reading a byte when the Content-Type has no boundary
+      raw.resume();
+      const problem = `${(err as Error).message}; send "Content-Type: multipart/form-data; boundary=<the delimiter your body uses>" (HTTP clients set it when they build the form)`;
+      reject(
+        new SecretaryError('INVALID_PARAMETERS', `Content-Type header: ${problem}`, {
+          details: [{ path: '/headers/content-type', problem }],
+        }),
+      );
+      return;
+    }
     bb.on('field', (name: string, value: string, _nameCut: boolean, valueCut: boolean) => {
       if (name in Object.prototype) return fail(invalid(name, 'is not an allowed field name'));
       if (valueCut) return fail(tooLarge(`field ${name} exceeds ${opts.limits.fieldSize} bytes`));

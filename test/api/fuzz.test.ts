@@ -134,13 +134,13 @@ describe('fuzz', () => {
           () => str(50), () => '{"job_type":', () => deep(20_000, '[', ']'), () => `{"job_type":"echo","parameters":${deep(5_000, '{"a":', '}')}}`,
           () => `{"job_type":"echo","parameters":{"steps":"x","m":"${'z'.repeat(1_100_000)}"}}`, () => '\uFEFF{}', () => Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('latin1'), () => '',
         ])();
-        opts = { method: 'POST', url: pick(['/api/jobs', '/api/batches', '/api/jobs/x/cancel']), payload, headers: { 'content-type': pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-7', 'image/png']), ...authHeaders() } };
+        opts = { method: 'POST', url: pick(['/api/jobs', '/api/batches', '/api/jobs/x/cancel', '/api/pdf/process-mistral-ocr', '/api/imageocr/process']), payload, headers: { 'content-type': pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'multipart/form-data', 'multipart/form-data; charset=utf-8', 'application/json; charset=utf-7', 'image/png']), ...authHeaders() } };
       } else if (kind === 3) opts = { method: 'GET', url: `${pick(['/api/pdf/text-content/', '/api/files/text/'])}${pick(filePaths)}`, headers: authHeaders() };
       else if (kind === 4) opts = { method: pick(methods), url: pick(paths), headers: authHeaders(), ...(rnd() < 0.5 ? { payload: JSON.stringify(value()) ?? '1', headers: { 'content-type': 'application/json', ...authHeaders() } } : {}) };
       else if (kind === 5) opts = { method: pick(['POST', 'DELETE', 'GET']), url: `/api/jobs/${encodeURIComponent(str(8))}${pick(['', '/cancel', '/retry', '/stream', '/download-archive'])}`, headers: authHeaders() };
       else opts = { method: 'GET', url: `/api/jobs?${pick(['status', 'job_type', 'batch_id', 'user_id', 'external_id', 'limit', 'cursor'])}=${encodeURIComponent(String(value()))}`, headers: authHeaders() };
       const r = await t.app.inject(opts);
-      check(r.statusCode, opts.method === 'HEAD' ? '' : r.body, r.headers['content-type'] as string | undefined, `${opts.method} ${String(opts.url).slice(0, 120)}`);
+      check(r.statusCode, opts.method === 'HEAD' ? '' : r.body, r.headers['content-type'] as string | undefined, `${opts.method} ${String(opts.url).slice(0, 120)} (${String((opts.headers as Record<string, unknown> | undefined)?.['content-type'] ?? 'no content-type')})`);
     }
 
     // raw request targets (no client-side URL normalisation) over a socket

@@ -144,6 +144,38 @@ describe('multipart reader', () => {
   });
 
   it.each(MODES)(
+    '%s: refuses a multipart Content-Type without a boundary as INVALID_PARAMETERS, with or without a length',
+    async (mode) => {
+      const body = '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n';
+      for (const type of ['multipart/form-data', 'multipart/form-data; charset=utf-8']) {
+        for (const chunked of [false, true]) {
+          const r = await new Promise<Record<string, any>>((resolve, reject) => {
+            const req = request(base + mode, {
+              method: 'POST',
+              headers: {
+                'content-type': type,
+                ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': body.length }),
+              },
+            });
+            req.on('response', (res) => {
+              let text = '';
+              res.on('data', (c: Buffer) => (text += c.toString()));
+              res.on('end', () => resolve(JSON.parse(text) as Record<string, any>));
+            });
+            req.on('error', reject);
+            req.end(body);
+          });
+          expect(r, `${type}, chunked ${chunked}`).toMatchObject({
+            ok: false,
+            code: 'INVALID_PARAMETERS',
+          });
+          expect(r.message).toMatch(/boundary/i);
+        }
+      }
+    },
+  );
+
+  it.each(MODES)(
     '%s: removes the partial file when the client goes away mid-upload',
     async (mode) => {
       // 1 KB is still held in memory on the small paths, 8 KB is streaming to its file
