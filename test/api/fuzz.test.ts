@@ -124,6 +124,13 @@ describe('fuzz', () => {
       }
     };
 
+    // every ingress route that reads a form or a JSON body
+    const INGRESS = [
+      '/api/pdf/process', '/api/pdf/process-mistral-ocr', '/api/pdf/process-url', '/api/imageocr/process', '/api/imageocr/process-url',
+      '/api/audio/process', '/api/video/process', '/api/video/youtube', '/api/office/process', '/api/office/process-via-pdf',
+      '/api/session/process', '/api/session/process-async', '/api/events/e1/summary',
+      '/api/transformer/text', '/api/transformer/template', '/api/transformer/chat',
+    ];
     for (let i = 0; i < 1300; i++) {
       const kind = Math.floor(rnd() * 7);
       let opts: InjectOptions;
@@ -134,7 +141,7 @@ describe('fuzz', () => {
           () => str(50), () => '{"job_type":', () => deep(20_000, '[', ']'), () => `{"job_type":"echo","parameters":${deep(5_000, '{"a":', '}')}}`,
           () => `{"job_type":"echo","parameters":{"steps":"x","m":"${'z'.repeat(1_100_000)}"}}`, () => '\uFEFF{}', () => Buffer.from([0xff, 0xfe, 0x00, 0x7b]).toString('latin1'), () => '',
         ])();
-        opts = { method: 'POST', url: pick(['/api/jobs', '/api/batches', '/api/jobs/x/cancel', '/api/pdf/process-mistral-ocr', '/api/imageocr/process']), payload, headers: { 'content-type': pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'multipart/form-data', 'multipart/form-data; charset=utf-8', 'application/json; charset=utf-7', 'image/png']), ...authHeaders() } };
+        opts = { method: 'POST', url: pick(['/api/jobs', '/api/batches', '/api/jobs/x/cancel', ...INGRESS]), payload, headers: { 'content-type': pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'multipart/form-data', 'multipart/form-data; charset=utf-8', 'application/json; charset=utf-7', 'image/png']), ...authHeaders() } };
       } else if (kind === 3) opts = { method: 'GET', url: `${pick(['/api/pdf/text-content/', '/api/files/text/'])}${pick(filePaths)}`, headers: authHeaders() };
       else if (kind === 4) opts = { method: pick(methods), url: pick(paths), headers: authHeaders(), ...(rnd() < 0.5 ? { payload: JSON.stringify(value()) ?? '1', headers: { 'content-type': 'application/json', ...authHeaders() } } : {}) };
       else if (kind === 5) opts = { method: pick(['POST', 'DELETE', 'GET']), url: `/api/jobs/${encodeURIComponent(str(8))}${pick(['', '/cancel', '/retry', '/stream', '/download-archive'])}`, headers: authHeaders() };
