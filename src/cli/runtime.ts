@@ -93,6 +93,20 @@ export interface RuntimeOptions {
   onModelCall?: (e: ModelCallEvent) => void;
 }
 
+/**
+ * glibc gives each thread that allocates its own malloc arena (up to 8 per core); sharp's
+ * page encodes on 16 libuv threads fragment them. `MALLOC_ARENA_MAX=2` kept bench:mistral's
+ * peak RSS at 509–589 MB, glibc's default let it reach 683 MB (docs/benchmarks.md). glibc reads
+ * it only at process start, so a long-running process that lacks it says how to start.
+ */
+export const warnWithoutArenaLimit = (logger: Logger, env = process.env, platform = process.platform): boolean => {
+  if (platform !== 'linux' || env.MALLOC_ARENA_MAX || /arena_max/.test(env.GLIBC_TUNABLES ?? '')) return false;
+  logger.warn(
+    'MALLOC_ARENA_MAX is not set: under page-rendering load this process may use ~100 MB more memory than it needs. Start it with MALLOC_ARENA_MAX=2 in its environment (npm start and the Docker image do).',
+  );
+  return true;
+};
+
 export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
   const { config } = opts;
   const logger = opts.logger ?? createLogger(config);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ApiMetrics } from '../../api/metrics.js';
 import { assertBindAllowed, startServer } from '../../api/server.js';
 import { commonOptions, configFrom } from '../cli-config.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, warnWithoutArenaLimit } from '../runtime.js';
 import { onShutdownSignal } from './signals.js';
 
 /**
@@ -48,6 +48,7 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     onModelCall: metrics.onModelCall,
   });
   metrics.attachModels(rt.models);
+  if (rt.worker) warnWithoutArenaLimit(rt.logger);
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(rt, { host: config.server.host, port: config.server.port, metrics });

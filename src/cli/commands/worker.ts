@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { commonOptions, configFrom } from '../cli-config.js';
-import { createRuntime } from '../runtime.js';
+import { createRuntime, warnWithoutArenaLimit } from '../runtime.js';
 import { onShutdownSignal } from './signals.js';
 
 /** `secretary worker`: runs a worker process against the configured store until SIGTERM. */
@@ -15,6 +15,7 @@ export const workerCommand = async (args: string[]): Promise<number> => {
     generic_worker: { active: true, ...(concurrency ? { max_concurrent: concurrency } : {}) },
   });
   const rt = await createRuntime({ config, withWorker: true });
+  warnWithoutArenaLimit(rt.logger);
   rt.logger.info(
     { worker: rt.worker?.workerId },
     'worker process running; SIGTERM drains and exits',
