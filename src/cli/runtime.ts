@@ -1,7 +1,7 @@
 /**
  * The composition root shared by `serve`, `worker` and `run`: config → logger → store →
  * handler registry → worker. The worker starts with the process, never with the first HTTP
- * request (the original's W15).
+ * request (the original's W15); `serve` starts it right after binding its port.
  */
 import { pino, type Logger } from 'pino';
 import type { SecretaryConfig } from '../config/defaults.js';
@@ -31,6 +31,9 @@ export interface Runtime {
   /** Submissions being received by this process's API; the worker lets a burst go first
    *  (null without a worker: nothing to give way to). */
   ingress: IngressActivity | null;
+  /** Starts the worker, the webhook dispatcher and retention (once; `createRuntime` does it
+   *  unless `deferStart`). */
+  start(): void;
   /** Stops the worker (graceful), then the webhook dispatcher, and closes the store. */
   close(): Promise<void>;
 }
@@ -91,6 +94,8 @@ export interface RuntimeOptions {
   workerEvents?: WorkerEvents;
   /** Model call hook (metrics: requests, tokens, cost). */
   onModelCall?: (e: ModelCallEvent) => void;
+  /** Leave the worker, webhooks and retention to `start()` (`serve` binds its port first). */
+  deferStart?: boolean;
 }
 
 /**
@@ -151,10 +156,14 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
         logger: logger.child({ component: 'retention' }),
       })
     : null;
-  worker?.start();
-  webhooks?.start();
-  retention?.start();
   let closed = false;
+  const start = (): void => {
+    if (closed) return;
+    worker?.start();
+    webhooks?.start();
+    retention?.start();
+  };
+  if (!opts.deferStart) start();
   return {
     config,
     logger,
@@ -164,6 +173,7 @@ export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {
     worker,
     webhooks,
     ingress,
+    start,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -7,8 +7,9 @@ import { onShutdownSignal } from './signals.js';
 
 /**
  * `secretary serve`: the API and (unless `--no-worker`) a worker in one process. The worker
- * starts with the process, before the server listens. SIGTERM: close the server (open SSE
- * streams end), then drain the worker and close the store.
+ * starts as soon as the port is bound (before the first request is read), so a second `serve`
+ * on a taken port stops at once instead of first running the pending jobs it claimed.
+ * SIGTERM: close the server (open SSE streams end), then drain the worker and close the store.
  */
 export const serveCommand = async (args: string[]): Promise<number> => {
   const { values } = parseArgs({
@@ -46,6 +47,7 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     withWorker: !values['no-worker'],
     workerEvents: metrics.workerEvents,
     onModelCall: metrics.onModelCall,
+    deferStart: true,
   });
   metrics.attachModels(rt.models);
   if (rt.worker) warnWithoutArenaLimit(rt.logger);
@@ -61,6 +63,7 @@ export const serveCommand = async (args: string[]): Promise<number> => {
     }
     throw err;
   }
+  rt.start();
   onShutdownSignal(async (signal) => {
     rt.logger.info({ signal }, 'shutting down: closing the server, then finishing running jobs');
     await server.app.close();
