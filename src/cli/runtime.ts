@@ -104,12 +104,11 @@ export interface RuntimeOptions {
  * peak RSS at 509–589 MB, glibc's default let it reach 683 MB (docs/benchmarks.md). glibc reads
  * it only at process start, so a long-running process that lacks it says how to start.
  */
-export const warnWithoutArenaLimit = (logger: Logger, env = process.env, platform = process.platform): boolean => {
-  if (platform !== 'linux' || env.MALLOC_ARENA_MAX || /arena_max/.test(env.GLIBC_TUNABLES ?? '')) return false;
+export const warnWithoutArenaLimit = (logger: Logger, env = process.env, platform = process.platform): void => {
+  if (platform !== 'linux' || env.MALLOC_ARENA_MAX || /arena_max/.test(env.GLIBC_TUNABLES ?? '')) return;
   logger.warn(
     'MALLOC_ARENA_MAX is not set: under page-rendering load this process may use ~100 MB more memory than it needs. Start it with MALLOC_ARENA_MAX=2 in its environment (npm start and the Docker image do).',
   );
-  return true;
 };
 
 export const createRuntime = async (opts: RuntimeOptions): Promise<Runtime> => {

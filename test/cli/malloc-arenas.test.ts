@@ -3,12 +3,12 @@
  * start it (glibc reads it only at process start; without it bench:mistral's peak RSS went over
  * 600 MB). Real processes: `npm start` and `node bin/secretary.js serve`.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { warnWithoutArenaLimit } from '../../src/cli/runtime.js';
+import { runForOutput } from '../helpers/process-output.js';
 import { tempDir } from '../helpers/worker-fixtures.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -39,28 +39,9 @@ describe('malloc arenas', () => {
   });
 
   /** Starts a server with `command`, returns its log up to "listening", and stops it. */
-  const startLog = (command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(command, args, { cwd: root, env, detached: true });
-      let out = '';
-      const timer = setTimeout(() => {
-        process.kill(-child.pid!, 'SIGKILL');
-        reject(new Error(`no "listening" within 60 s:\n${out}`));
-      }, 60_000);
-      const read = (c: Buffer): void => {
-        out += c.toString();
-        if (/Secretary API listening/.test(out)) {
-          clearTimeout(timer);
-          process.kill(-child.pid!, 'SIGTERM');
-        }
-      };
-      child.stdout.on('data', read);
-      child.stderr.on('data', read);
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(out);
-      });
-    });
+  const startLog = async (command: string, args: string[], env: NodeJS.ProcessEnv) =>
+    (await runForOutput(command, args, { cwd: root, env, stopWhen: /Secretary API listening/ }))
+      .output;
 
   it('npm start runs the server with it; a server started without it says how to', async () => {
     const base = { ...process.env };

@@ -3,12 +3,12 @@
  * only once the port is bound. (It used to start first, claim the pending jobs and run them
  * through its shutdown before it said the port was taken.) A real process and a real port.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createStore } from '../../src/store/create-store.js';
+import { runForOutput } from '../helpers/process-output.js';
 import { tempDir } from '../helpers/worker-fixtures.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'secretary.js');
@@ -29,18 +29,10 @@ it('exits with the port message and leaves the pending jobs unclaimed', async ()
   await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as AddressInfo).port;
 
-  const { code, output } = await new Promise<{ code: number | null; output: string }>(
-    (resolve) => {
-      const child = spawn(
-        process.execPath,
-        [bin, 'serve', '--port', String(port), '--home', home.dir],
-        { env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
-      );
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (c) => resolve({ code: c, output: out }));
-    },
+  const { code, output } = await runForOutput(
+    process.execPath,
+    [bin, 'serve', '--port', String(port), '--home', home.dir],
+    { env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
   );
   expect(code).not.toBe(0);
   expect(output).toMatch(/is already in use.*--port/);
